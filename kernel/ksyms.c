@@ -11,6 +11,7 @@
  */
 #include "kernel/ksyms.h"
 #include "kernel/printk.h"
+#include "kernel/string.h"
 
 extern const uint64_t ksyms_count;
 extern const uint64_t ksyms_addrs[];
@@ -70,28 +71,91 @@ static int frame_ok(uint64_t rbp)
 	return rbp >= DIRECT_MAP_BASE && rbp + 16 <= DIRECT_MAP_BOOT_END;
 }
 
-void backtrace_print(uint64_t rbp)
+/* One backtrace line for return address ret. ret points after the call;
+ * ret-1 is inside the call instruction, so a call that ends a function
+ * still names the caller. */
+static void print_return_frame(int depth, uint64_t ret)
 {
 	char line[128];
+	uint64_t off;
+	const char *name = ksym_lookup(ret - 1, &off);
+	if (name)
+		snprintf(line, sizeof line, "  #%d %016lx <%s+0x%lx>", depth, ret,
+			 name, off + 1);
+	else
+		snprintf(line, sizeof line, "  #%d %016lx", depth, ret);
+	printk("%s\n", line);
+}
+
+/* Does ret look like a return address: inside kernel text, right after a
+ * call (e8 rel32, or ff /2 with a 2..7-byte operand)? */
+static int looks_like_return(uint64_t ret)
+{
+	if (!ksym_lookup(ret - 1, NULL) || ret < (uint64_t)__kernel_start + 8)
+		return 0;
+	const uint8_t *p = (const uint8_t *)ret;
+	if (p[-5] == 0xe8)
+		return 1;
+	for (int len = 2; len <= 7; len++)
+		if (p[-len] == 0xff && ((p[1 - len] >> 3) & 7) == 2)
+			return 1;
+	return 0;
+}
+
+/* The return address of the function containing rip when that function
+ * has not (or never) set up its own frame, or 0 when its frame is set up
+ * and the normal walk from rbp finds the caller.
+ *
+ * GCC keeps frame pointers (-fno-omit-frame-pointer) but still gives leaf
+ * functions that need no stack no frame at all; and a fault can hit a
+ * function before its `push %rbp; mov %rsp,%rbp`. In both cases rbp is
+ * still the caller's frame, and the caller itself would be missing from
+ * the trace: its return address is on the stack at rsp instead. */
+static uint64_t frameless_return(uint64_t rip, uint64_t rsp)
+{
+	static const uint8_t prologue[4] = { 0x55, 0x48, 0x89, 0xe5 };
+	uint64_t off;
+	if (!rsp || !ksym_lookup(rip, &off) || !frame_ok(rsp))
+		return 0;
+	const uint8_t *fn = (const uint8_t *)(rip - off);
+	const uint64_t *stack = (const uint64_t *)rsp;
+
+	if (memcmp(fn, prologue, sizeof prologue) == 0) {
+		if (off == 0)
+			return stack[0];        /* nothing pushed yet */
+		if (off < sizeof prologue)
+			return stack[1];        /* rbp pushed, not yet moved */
+		return 0;                       /* frame set up */
+	}
+	/* No frame pointer: the function may have pushed callee-saved
+	 * registers, so take the first word that looks like a return. */
+	for (int i = 0; i < 8 && frame_ok(rsp + 8 * i); i++)
+		if (looks_like_return(stack[i]))
+			return stack[i];
+	return 0;
+}
+
+void backtrace_print(uint64_t rip, uint64_t rsp, uint64_t rbp)
+{
+	char line[128];
+	int depth = 0;
 
 	printk("Backtrace:\n");
-	for (int depth = 0; depth < BACKTRACE_MAX_FRAMES; depth++) {
+	if (rip) {
+		ksym_format(line, sizeof line, rip);
+		printk("  #%d %s\n", depth++, line);
+		uint64_t ret = frameless_return(rip, rsp);
+		if (ret)
+			print_return_frame(depth++, ret);
+	}
+	for (; depth < BACKTRACE_MAX_FRAMES; depth++) {
 		if (!frame_ok(rbp))
 			return;
 		const uint64_t *frame = (const uint64_t *)rbp;
 		uint64_t ret = frame[1];
 		if (ret == 0)
 			return;
-		/* ret points after the call; ret-1 is inside the calling
-		 * instruction, so a call that ends a function names the caller. */
-		uint64_t off;
-		const char *name = ksym_lookup(ret - 1, &off);
-		if (name)
-			snprintf(line, sizeof line, "  #%d %016lx <%s+0x%lx>",
-				 depth, ret, name, off + 1);
-		else
-			snprintf(line, sizeof line, "  #%d %016lx", depth, ret);
-		printk("%s\n", line);
+		print_return_frame(depth, ret);
 		uint64_t next = frame[0];
 		/* Stacks grow down: callers' frames are at higher addresses. */
 		if (next <= rbp)

@@ -15,9 +15,12 @@ const char *ksym_lookup(uint64_t addr, uint64_t *offset);
 /* Format "ffffffff80101234 <name+0x12>" (or just the address) into buf. */
 void ksym_format(char *buf, size_t size, uint64_t addr);
 
-/* Print the chain of return addresses starting at frame pointer rbp, one
- * symbolised line each. Walks only frames inside kernel memory, so a
- * corrupt chain ends the trace instead of faulting. */
-void backtrace_print(uint64_t rbp);
+/* Print "Backtrace:", then rip as frame #0 (if nonzero: the faulting
+ * instruction of a trap, with rsp its stack pointer, so that a function
+ * without a frame of its own still shows its caller), then the chain of
+ * return addresses starting at frame pointer rbp, one symbolised line
+ * each. Walks only frames inside kernel memory, so a corrupt chain ends
+ * the trace instead of faulting. */
+void backtrace_print(uint64_t rip, uint64_t rsp, uint64_t rbp);
 
 #endif

@@ -231,15 +231,10 @@ void printk(const char *fmt, ...)
  * known without per-CPU state, so this works at any point of boot. */
 static volatile int panic_cpu = -1;
 
-static int initial_apic_id(void)
-{
-	return (int)(cpuid(1, 0).ebx >> 24);
-}
-
 int panic_begin(void)
 {
 	cli();
-	int me = initial_apic_id();
+	int me = (int)cpu_initial_apic_id();
 	int none = -1;
 	if (__atomic_compare_exchange_n(&panic_cpu, &none, me, false,
 					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -273,6 +268,6 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 
 	printk("PANIC: %s\n", msg);
-	backtrace_print((uint64_t)__builtin_frame_address(0));
+	backtrace_print(0, 0, (uint64_t)__builtin_frame_address(0));
 	panic_finish();
 }

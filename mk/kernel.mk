@@ -44,11 +44,11 @@ KSYMS_OBJ   := $(KBUILD)/ksyms.o
 all: kernel
 kernel: $(BUILD)/kernel.elf $(BUILD)/kernel32.elf
 
-$(KBUILD)/%.o: %.c
+$(KBUILD)/%.o: %.c mk/kernel.mk
 	@mkdir -p $(dir $@)
 	$(KCC) $(KCFLAGS) -c $< -o $@
 
-$(KBUILD)/%.o: %.S
+$(KBUILD)/%.o: %.S mk/kernel.mk
 	@mkdir -p $(dir $@)
 	$(KCC) $(KASFLAGS) -c $< -o $@
 

@@ -156,6 +156,14 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 	return r;
 }
 
+/* The initial APIC ID of the calling CPU (CPUID.1:EBX[31:24]). Needs no
+ * per-CPU state or LAPIC mapping, so panic and trap reports can name the
+ * CPU at any point of boot. */
+static inline unsigned cpu_initial_apic_id(void)
+{
+	return cpuid(1, 0).ebx >> 24;
+}
+
 /* The operand of lgdt/lidt: a 16-bit limit then a 64-bit linear base. */
 struct __attribute__((packed)) desc_ptr {
 	uint16_t limit;
