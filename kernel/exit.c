@@ -15,6 +15,7 @@
 #include "kernel/exit.h"
 #include "kernel/printk.h"
 #include "kernel/arch/x86_64/arch.h"
+#include "kernel/arch/x86_64/serial.h"
 
 #define QEMU_DEBUG_EXIT_PORT 0xf4
 #define BOCHS_SHUTDOWN_PORT 0x8900
@@ -44,6 +45,10 @@ void machine_exit(enum exit_status status)
 
 	/* The trace flush goes here (trace layer), after the marker and
 	 * before the emulator goes away. */
+
+	/* Bochs paces serial output by the emulated baud rate: without this
+	 * the end of the marker line can be lost when the simulation stops. */
+	serial_flush();
 
 	outl(QEMU_DEBUG_EXIT_PORT, qemu_exit_code[status]);
 

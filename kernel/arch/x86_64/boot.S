@@ -120,6 +120,8 @@ _start:
 	orl $(1 << 8), %eax                     /* EFER.LME */
 	wrmsr
 	movl %cr0, %eax
+	/* Caches on (a loader may leave CR0.CD/NW set: Bochs + GRUB do). */
+	andl $~((1 << 30) | (1 << 29)), %eax
 	orl $((1 << 31) | (1 << 16) | 1), %eax  /* CR0.PG | CR0.WP | CR0.PE */
 	movl %eax, %cr0
 	ljmp $SEG_KCODE64, $(long_mode_low - KERNEL_OFFSET)

@@ -22,6 +22,7 @@
 #define LCR_DLAB 0x80
 #define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY  0x20
+#define LSR_TX_IDLE    0x40   /* THR and shift register both empty */
 
 void serial_init(void)
 {
@@ -44,6 +45,15 @@ void serial_putc(char c)
 		cpu_pause();
 	}
 	outb(COM1 + UART_DATA, (uint8_t)c);
+}
+
+void serial_flush(void)
+{
+	for (int i = 0; i < 100000; i++) {
+		if (inb(COM1 + UART_LSR) & LSR_TX_IDLE)
+			return;
+		cpu_pause();
+	}
 }
 
 int serial_getc(void)
