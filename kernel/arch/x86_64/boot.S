@@ -146,7 +146,13 @@ long_mode_low:
 	jmp *%rax
 
 	.text
+	/* CFI for debuggers: this is the outermost frame (no return address),
+	 * so GDB's backtrace ends here. .debug_frame: kernel.ld drops .eh_frame. */
+	.cfi_sections .debug_frame
+	.globl long_mode_high
 long_mode_high:
+	.cfi_startproc
+	.cfi_undefined rip
 	/* Reload the GDTR with the virtual base so it survives the identity
 	 * map being torn down, then the data segments (null is legal in
 	 * 64-bit mode for DS/ES/FS/GS). */
@@ -166,8 +172,12 @@ long_mode_high:
 	movl %ebp, %edi
 	movl %esi, %esi
 	xorl %ebp, %ebp
-	pushq $0            /* fake return address: the backtrace stops here */
-	jmp kmain
+	call kmain
+	/* kmain does not return; if it ever did, stop here. */
+1:	cli
+	hlt
+	jmp 1b
+	.cfi_endproc
 
 	.section .rodata
 no_lm_msg:
