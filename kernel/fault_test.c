@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 CMDLINE_OPTION("fault", "provoke a kernel fault after boot: ud2 (Invalid Opcode), "
-			"gp (General Protection), pf (Page Fault)");
+			"gp (General Protection), pf (Page Fault), null (Page Fault at 0)");
 
 /* Unmapped but canonical: PML4 slot 288 is never populated by the boot
  * page tables, so a load here is a not-present page fault with CR2 = it. */
@@ -37,6 +37,12 @@ __attribute__((noipa)) static uint64_t fault_test_pf(void)
 	return *(volatile uint64_t *)FAULT_TEST_UNMAPPED;
 }
 
+__attribute__((noipa)) static uint64_t fault_test_null(void)
+{
+	/* Page 0 is unmapped on purpose (boot.S): NULL must fault. */
+	return *(volatile uint64_t *)0;
+}
+
 __attribute__((noipa)) static void fault_test_provoke(const char *which)
 {
 	printk("fault_test: provoking '%s'\n", which);
@@ -46,8 +52,10 @@ __attribute__((noipa)) static void fault_test_provoke(const char *which)
 		fault_test_gp();
 	else if (strcmp(which, "pf") == 0)
 		fault_test_pf();
+	else if (strcmp(which, "null") == 0)
+		fault_test_null();
 	else
-		panic("fault_test: unknown fault '%s' (want ud2, gp or pf)", which);
+		panic("fault_test: unknown fault '%s' (want ud2, gp, pf or null)", which);
 	/* Only reached if the CPU did not fault: that is a failure too. */
 	panic("fault_test: '%s' did not fault", which);
 }

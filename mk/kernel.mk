@@ -26,6 +26,7 @@ KBUILD     := $(BUILD)/kernel
 KCFLAGS := -ffreestanding -mno-red-zone -mcmodel=kernel -fno-omit-frame-pointer \
 	-fno-pic -fno-pie -mno-sse -mno-mmx -mno-sse2 -mgeneral-regs-only \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-common \
+	-fno-delete-null-pointer-checks \
 	-nostdlib -O2 -g -std=gnu11 -Wall -Wextra -Werror -I. -MMD -MP
 KASFLAGS := $(filter-out -std=gnu11,$(KCFLAGS)) -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \

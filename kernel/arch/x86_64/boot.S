@@ -15,7 +15,9 @@
  *
  * Early page tables (2 MiB pages, statically built below) map physical
  * 0..4 GiB at three places:
- *   - identity (PML4[0]): the code here keeps running after CR0.PG is set;
+ *   - identity (PML4[0]): the code here keeps running after CR0.PG is set,
+ *     and an AP trampoline can turn paging on; page 0 is left out, so a
+ *     NULL pointer dereference faults instead of reading the BIOS area;
  *   - PHYS_MAP_BASE 0xffff800000000000 (PML4[256]): the direct map;
  *   - 0xffffffff80000000 (PML4[511], PDPT[510]): the first GiB, where the
  *     kernel is linked.
@@ -208,13 +210,41 @@ boot_gdtr64:
 	.balign 4096
 	.globl boot_pml4
 boot_pml4:
-	.quad boot_pdpt_low - KERNEL_OFFSET + (PTE_P | PTE_W)   /* [0] identity */
+	.quad boot_pdpt_ident - KERNEL_OFFSET + (PTE_P | PTE_W) /* [0] identity */
 	.fill 255, 8, 0
 	.quad boot_pdpt_low - KERNEL_OFFSET + (PTE_P | PTE_W)   /* [256] direct map */
 	.fill 254, 8, 0
 	.quad boot_pdpt_high - KERNEL_OFFSET + (PTE_P | PTE_W)  /* [511] kernel */
 
-	/* 0..4 GiB: shared by the identity map and the direct map. */
+	/* Identity 0..4 GiB, as the direct map except for the first 2 MiB,
+	 * which go through a page table that leaves page 0 unmapped. */
+	.balign 4096
+boot_pdpt_ident:
+	.quad boot_pd_ident0 - KERNEL_OFFSET + (PTE_P | PTE_W)
+	.quad boot_pd - KERNEL_OFFSET + 0x1000 + (PTE_P | PTE_W)
+	.quad boot_pd - KERNEL_OFFSET + 0x2000 + (PTE_P | PTE_W)
+	.quad boot_pd - KERNEL_OFFSET + 0x3000 + (PTE_P | PTE_W)
+	.fill 508, 8, 0
+
+	.balign 4096
+boot_pd_ident0:
+	.quad boot_pt_ident0 - KERNEL_OFFSET + (PTE_P | PTE_W)
+	.set pa, 0x200000
+	.rept 511
+	.quad pa + (PTE_P | PTE_W | PTE_PS)
+	.set pa, pa + 0x200000
+	.endr
+
+	.balign 4096
+boot_pt_ident0:
+	.quad 0                     /* page 0: not present */
+	.set pa, 0x1000
+	.rept 511
+	.quad pa + (PTE_P | PTE_W)
+	.set pa, pa + 0x1000
+	.endr
+
+	/* 0..4 GiB for the direct map (and, through boot_pd, the kernel). */
 	.balign 4096
 boot_pdpt_low:
 	.quad boot_pd - KERNEL_OFFSET + 0x0000 + (PTE_P | PTE_W)

@@ -43,6 +43,9 @@
 #define IPI_STOP_VECTOR   0xf1   /* panic elsewhere: stop this core */
 #define SPURIOUS_VECTOR   0xff   /* LAPIC spurious interrupt */
 
+/* Software interrupt used only by the trap round-trip self-test. */
+#define KTEST_TRAP_VECTOR 0xee
+
 #define NUM_VECTORS 256
 
 #endif
