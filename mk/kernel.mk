@@ -20,6 +20,15 @@ KLD      := ld
 KOBJCOPY := objcopy
 KNM      := nm
 
+# `make V=1` shows the full commands; by default one short line per step.
+ifeq ($(V),1)
+KQ :=
+kmsg = @true
+else
+KQ := @
+kmsg = @printf '  %-8s %s\n' $(1) $(2)
+endif
+
 KERNEL_LDS := kernel/arch/x86_64/kernel.ld
 KBUILD     := $(BUILD)/kernel
 
@@ -47,33 +56,40 @@ kernel: $(BUILD)/kernel.elf $(BUILD)/kernel32.elf
 
 $(KBUILD)/%.o: %.c mk/kernel.mk
 	@mkdir -p $(dir $@)
-	$(KCC) $(KCFLAGS) -c $< -o $@
+	$(call kmsg,CC,$<)
+	$(KQ)$(KCC) $(KCFLAGS) -c $< -o $@
 
 $(KBUILD)/%.o: %.S mk/kernel.mk
 	@mkdir -p $(dir $@)
-	$(KCC) $(KASFLAGS) -c $< -o $@
+	$(call kmsg,AS,$<)
+	$(KQ)$(KCC) $(KASFLAGS) -c $< -o $@
 
 # Pass 1: the same link with an empty symbol table.
 $(KSYMS_EMPTY): mk/gen-ksyms.sh
 	@mkdir -p $(dir $@)
-	sh mk/gen-ksyms.sh < /dev/null > $(KBUILD)/ksyms-empty.S
-	$(KCC) $(KASFLAGS) -c $(KBUILD)/ksyms-empty.S -o $@
+	$(call kmsg,KSYMS,$@)
+	$(KQ)sh mk/gen-ksyms.sh < /dev/null > $(KBUILD)/ksyms-empty.S
+	$(KQ)$(KCC) $(KASFLAGS) -c $(KBUILD)/ksyms-empty.S -o $@
 
 $(KBUILD)/kernel.pass1.elf: $(KERNEL_OBJS) $(KSYMS_EMPTY) $(KERNEL_LDS)
-	$(KLD) $(KLDFLAGS) -o $@ $(KERNEL_OBJS) $(KSYMS_EMPTY)
+	$(call kmsg,LD,$@)
+	$(KQ)$(KLD) $(KLDFLAGS) -o $@ $(KERNEL_OBJS) $(KSYMS_EMPTY)
 
 # Pass 2: the table of pass 1's text symbols linked in.
 $(KSYMS_OBJ): $(KBUILD)/kernel.pass1.elf mk/gen-ksyms.sh
-	$(KNM) -n --defined-only $< | sh mk/gen-ksyms.sh > $(KBUILD)/ksyms.S
-	$(KCC) $(KASFLAGS) -c $(KBUILD)/ksyms.S -o $@
+	$(call kmsg,KSYMS,$@)
+	$(KQ)$(KNM) -n --defined-only $< | sh mk/gen-ksyms.sh > $(KBUILD)/ksyms.S
+	$(KQ)$(KCC) $(KASFLAGS) -c $(KBUILD)/ksyms.S -o $@
 
 $(BUILD)/kernel.elf: $(KERNEL_OBJS) $(KSYMS_OBJ) $(KERNEL_LDS)
-	$(KLD) $(KLDFLAGS) -o $@.tmp $(KERNEL_OBJS) $(KSYMS_OBJ)
+	$(call kmsg,LD,$@)
+	$(KQ)$(KLD) $(KLDFLAGS) -o $@.tmp $(KERNEL_OBJS) $(KSYMS_OBJ)
 	@$(KNM) -n --defined-only $@.tmp | sh mk/gen-ksyms.sh | cmp -s - $(KBUILD)/ksyms.S || \
 		{ echo "kernel.mk: text symbols moved between link passes" >&2; rm -f $@.tmp; exit 1; }
-	mv $@.tmp $@
+	@mv $@.tmp $@
 
 $(BUILD)/kernel32.elf: $(BUILD)/kernel.elf
-	$(KOBJCOPY) -O elf32-i386 $< $@
+	$(call kmsg,OBJCOPY,$@)
+	$(KQ)$(KOBJCOPY) -O elf32-i386 $< $@
 
 -include $(KERNEL_OBJS:.o=.d)
