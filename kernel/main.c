@@ -8,6 +8,12 @@
 #include "kernel/cmdline.h"
 #include "kernel/exit.h"
 #include "kernel/fault_test.h"
+#include "kernel/ktest.h"
+#include "kernel/mm.h"
+#include "kernel/multiboot.h"
+#include "kernel/percpu.h"
+#include "kernel/smp.h"
+#include "kernel/arch/x86_64/lapic.h"
 #include "kernel/arch/x86_64/serial.h"
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/idt.h"
@@ -19,6 +25,8 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 {
 	/* Console first: everything after may need to report. */
 	serial_init();
+	/* This CPU's per-CPU block (GS base): spinlocks record their owner. */
+	percpu_init_bsp();
 	/* The command line next: later layers choose behaviour from it. */
 	cmdline_init(magic, mbi_phys);
 
@@ -30,6 +38,18 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 	 * from here on a fault gives a report instead of a triple fault. */
 	gdt_init();
 	idt_init();
+
+	/* Physical memory from the boot loader's map (copied out first: the
+	 * allocator may hand out the pages it lives in). */
+	multiboot_init(magic, mbi_phys);
+	mm_init();
+	/* LAPIC (needs the IDT for its handlers), then the APs (need mm for
+	 * their stacks and the LAPIC for INIT-SIPI-SIPI). */
+	lapic_init();
+	smp_boot_aps();
+
+	/* Self-tests (ktest=...) after every layer is up; exits if asked. */
+	ktest_run_if_requested();
 
 	/* Deliberate faults for the tests run last, after every layer is up. */
 	fault_test_run();

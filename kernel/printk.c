@@ -7,6 +7,7 @@
  * even with several CPUs: deterministic runs depend on that.
  */
 #include "kernel/printk.h"
+#include "kernel/smp.h"
 #include "kernel/string.h"
 #include "kernel/exit.h"
 #include "kernel/ksyms.h"
@@ -253,6 +254,9 @@ int panic_begin(void)
 
 void panic_finish(void)
 {
+	/* The other cores halt before the exit, so nothing they print or
+	 * trace lands after the report. */
+	smp_stop_others();
 	machine_exit(EXIT_PANIC);
 }
 

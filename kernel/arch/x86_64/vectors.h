@@ -45,6 +45,8 @@
 
 /* Software interrupt used only by the trap round-trip self-test. */
 #define KTEST_TRAP_VECTOR 0xee
+/* IPI used only by the per-CPU self-tests (kernel/smp_ktest.c). */
+#define KTEST_IPI_VECTOR  0xed
 
 #define NUM_VECTORS 256
 
