@@ -148,4 +148,20 @@ trace_emit(unsigned id, unsigned nfields, const uint64_t *v)
 	}
 #include "trace/events.def"
 
+/*
+ * Control, kernel side (trace/kernel/trace_kernel.c).
+ *
+ * trace_init: once, on the boot CPU, after the per-CPU area (%gs) and
+ * bugs_init: reads trace=, trace_off=, trace_events= and turns events on.
+ * trace_set_tsc_hz: the calibrated TSC frequency, for the header.
+ * trace_set_backend: the VMX backend's name, for the header.
+ * trace_flush: make every ring final and readable (counts, ring_full
+ * marker, header flags) and stop tracing; the exit and panic paths call
+ * it after the other CPUs are stopped. Safe before trace_init.
+ */
+void trace_init(void);
+void trace_set_tsc_hz(uint64_t hz);
+void trace_set_backend(const char *name);
+void trace_flush(int panicking);
+
 #endif
