@@ -33,9 +33,11 @@ __attribute__((noreturn)) void panic(const char *fmt, ...) __printf(1, 2);
  * panicking CPU or a stopped one held it. */
 extern volatile int printk_panicking;
 
-/* Start a panic on this CPU: returns nonzero if this is the first panic,
- * zero if another panic is already under way (the caller should then stop
- * quietly). Used by panic() and by the fatal-trap report in trap.c. */
+/* Start a panic on this CPU (interrupts off): returns nonzero if this is
+ * the first panic; zero if another CPU is already panicking (the caller
+ * should then halt quietly: that CPU stops this one and exits). A fault
+ * inside this CPU's own report does not return: it exits at once. Used by
+ * panic() and by the fatal-trap report in trap.c. */
 int panic_begin(void);
 /* Finish a panic: stop the other CPUs, print the exit marker, leave. */
 __attribute__((noreturn)) void panic_finish(void);
