@@ -74,7 +74,7 @@ static void print_report(const struct trapframe *tf)
 	char rip[128];
 	ksym_format(rip, sizeof rip, tf->rip);
 
-	printk("PANIC: %s (vector %lu) in %s mode on CPU %u\n",
+	printk("PANIC: %s (vector %lu) in %s mode, APIC ID %u\n",
 	       trap_name(tf->vector), tf->vector,
 	       trap_from_user(tf) ? "user" : "kernel", cpu_initial_apic_id());
 	printk("  RIP %s\n", rip);
