@@ -39,6 +39,7 @@
 
 /* Device and inter-processor interrupts (LAPIC). */
 #define IRQ_TIMER_VECTOR  0x20   /* LAPIC timer */
+#define SYSCALL_VECTOR    0x80   /* int $0x80 from ring 3 (kernel/syscall.c) */
 #define IPI_KMSG_VECTOR   0xf0   /* kernel message queued for this core */
 #define IPI_STOP_VECTOR   0xf1   /* panic elsewhere: stop this core */
 #define SPURIOUS_VECTOR   0xff   /* LAPIC spurious interrupt */
