@@ -15,6 +15,7 @@ CMDLINE_OPTION("ktest", "run in-kernel self-tests after boot: ktest=all or ktest
 extern const struct ktest *const __ktest_start[], *const __ktest_end[];
 
 #define KTEST_ARG_MAX 512
+#define KTEST_MAX 512
 
 void ktest_fail(struct ktest_ctx *kt, const char *file, int line, const char *fmt, ...)
 {
@@ -47,11 +48,39 @@ static bool in_list(const char *list, const char *name)
 	return false;
 }
 
+/* The tests in source order. The section's order is the link order of
+ * the files, but within a file the compiler may emit them in any order
+ * (gcc reverses them), so they are sorted by file name and line. */
+static const struct ktest *sorted[KTEST_MAX];
+static size_t ntests;
+
+static bool before(const struct ktest *a, const struct ktest *b)
+{
+	int c = strcmp(a->file, b->file);
+	return c < 0 || (c == 0 && a->line < b->line);
+}
+
+static void sort_tests(void)
+{
+	ntests = 0;
+	for (const struct ktest *const *t = __ktest_start; t < __ktest_end; t++) {
+		if (ntests == KTEST_MAX)
+			panic("ktest: more than %d tests; raise KTEST_MAX", KTEST_MAX);
+		/* Insertion sort: a few hundred tests at most, once per boot. */
+		size_t i = ntests++;
+		while (i > 0 && before(*t, sorted[i - 1])) {
+			sorted[i] = sorted[i - 1];
+			i--;
+		}
+		sorted[i] = *t;
+	}
+}
+
 static const struct ktest *find(const char *name, size_t len)
 {
-	for (const struct ktest *const *t = __ktest_start; t < __ktest_end; t++)
-		if (strlen((*t)->name) == len && strncmp((*t)->name, name, len) == 0)
-			return *t;
+	for (size_t i = 0; i < ntests; i++)
+		if (strlen(sorted[i]->name) == len && strncmp(sorted[i]->name, name, len) == 0)
+			return sorted[i];
 	return NULL;
 }
 
@@ -63,6 +92,7 @@ void ktest_run_if_requested(void)
 	if (!cmdline_get("ktest", arg, sizeof arg))
 		return;
 	bool all = strcmp(arg, "all") == 0 || arg[0] == '\0';
+	sort_tests();
 
 	/* A misspelt name must not pass silently: it counts as a failure. */
 	if (!all) {
@@ -81,16 +111,17 @@ void ktest_run_if_requested(void)
 		}
 	}
 
-	for (const struct ktest *const *t = __ktest_start; t < __ktest_end; t++) {
-		if (!all && !in_list(arg, (*t)->name))
+	for (size_t i = 0; i < ntests; i++) {
+		const struct ktest *t = sorted[i];
+		if (!all && !in_list(arg, t->name))
 			continue;
 		struct ktest_ctx kt = { .failed = false };
-		(*t)->fn(&kt);
+		t->fn(&kt);
 		if (kt.failed) {
-			printk("KTEST FAIL %s: %s\n", (*t)->name, kt.why);
+			printk("KTEST FAIL %s: %s\n", t->name, kt.why);
 			failed++;
 		} else {
-			printk("KTEST PASS %s\n", (*t)->name);
+			printk("KTEST PASS %s\n", t->name);
 			passed++;
 		}
 	}

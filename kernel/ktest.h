@@ -10,7 +10,8 @@
  *
  * Each KTEST lands in the linker section .ktests (kernel.ld), so a test is
  * registered by being written. `ktest=all` or `ktest=name1,name2` on the
- * command line runs them after boot, in link order, printing
+ * command line runs them after boot, in source order (by file name, then
+ * line), printing
  *     KTEST PASS <name>
  *     KTEST FAIL <name>: <file>:<line>: <why>
  * then `KTEST DONE <n> passed, <m> failed`, and exits the machine with
@@ -35,6 +36,8 @@ struct ktest_ctx {
 struct ktest {
 	const char *name;
 	void (*fn)(struct ktest_ctx *kt);
+	const char *file;
+	int line;
 };
 
 /* Record a failure in kt (the first one wins) with a printf-style reason. */
@@ -46,7 +49,8 @@ void ktest_fail(struct ktest_ctx *kt, const char *file, int line, const char *fm
  * array, whatever alignment the compiler picks for a struct. */
 #define KTEST(tname)                                                          \
 	static void ktest_fn_##tname(struct ktest_ctx *kt);                   \
-	static const struct ktest ktest_desc_##tname = { #tname, ktest_fn_##tname }; \
+	static const struct ktest ktest_desc_##tname =                        \
+		{ #tname, ktest_fn_##tname, __FILE__, __LINE__ };             \
 	static const struct ktest *const ktest_ptr_##tname                    \
 		__attribute__((used, section(".ktests"))) = &ktest_desc_##tname;  \
 	static void ktest_fn_##tname(struct ktest_ctx *kt)
