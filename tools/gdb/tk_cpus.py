@@ -52,11 +52,15 @@ def gpc_label(ptr, table):
         return f"gpc {a:#x} (unreadable)"
     gpc = ptr.dereference()
     text = f"gpc {a:#x}"
-    for name in ("vcoreid", "vmcs_pa", "vmcs"):
-        v = K.field(gpc, name)
-        if not isinstance(v, K.Missing):
-            text += f" {name}={int(v) if name == 'vcoreid' else hex(K.addr(v))}"
-            break
+    gid = K.field(gpc, "gpcid")
+    if not isinstance(gid, K.Missing):
+        text += f" (#{int(gid)})"
+    in_use = K.field(gpc, "in_use")
+    if not isinstance(in_use, K.Missing) and not bool(in_use):
+        text += " [GPC slot not in use: freed]"
+    vmcs = K.field(gpc, "vmcs")
+    if not isinstance(vmcs, K.Missing) and K.addr(vmcs) != 0:
+        text += f" vmcs={K.addr(vmcs):#x}{vmcs_page_state(K.addr(vmcs))}"
     proc = K.field(gpc, "proc")
     if isinstance(proc, K.Missing):
         return text + f"; {proc}"
@@ -69,6 +73,20 @@ def gpc_label(ptr, table):
     if slot is not None and K.has_field(table.proc_type, "eptp"):
         eptp = f", eptp={int(table.table[slot]['eptp']):#x}"
     return text + f" -> proc {label}{eptp}"
+
+
+def vmcs_page_state(va):
+    """" (page freed: poisoned)" when the VMCS page reads as page_free left it.
+
+    A VMCS page starts with its revision id, never 0x6b6b6b6b; page_free
+    fills the whole page with POISON_BYTE, so a VMCLEAR through a stale
+    slot would hit a page in this state.
+    """
+    try:
+        head = bytes(gdb.selected_inferior().read_memory(va, 8))
+    except gdb.MemoryError:
+        return " (unreadable)"
+    return " (page freed: poisoned)" if head == bytes([K.POISON_BYTE]) * 8 else ""
 
 
 # ------------------------------------------------------------------- KMSGs
