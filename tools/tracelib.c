@@ -58,7 +58,7 @@ static const char *area_header_problem(const struct trace_area_header *h, size_t
 	if (h->header_bytes != sizeof(*h) || h->record_bytes != TRACE_RECORD_BYTES ||
 	    h->max_cpus == 0 || h->max_cpus > TRACE_MAX_CPUS)
 		return "header sizes do not match this tool's format";
-	if (trace_crc32(0, h, TRACE_HEADER_CRC_BYTES) != h->header_crc)
+	if (tl_crc32(0, (const uint8_t *)h + TRACE_HEADER_CRC_START, TRACE_HEADER_CRC_BYTES) != h->header_crc)
 		return "header CRC mismatch";
 	if (h->area_bytes > avail)
 		return "the image ends inside the trace area";
@@ -134,10 +134,10 @@ static uint64_t extract_ring(struct writer *w, const uint8_t *area, const struct
 
 	if (n == 0 || r->next_seq == 0)
 		return 0;
-	first = r->next_seq > n ? r->next_seq - n : 0;
 	end = r->next_seq;
 	if (r->limit < end - 1)
 		end = r->limit + 1; /* stop mode: the slot at `limit` holds the ring_full marker */
+	first = end > n ? end - n : 0;
 
 	for (uint64_t seq = first; seq < end; seq++) {
 		struct trace_record rec;

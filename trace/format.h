@@ -142,7 +142,7 @@ struct trace_area_header {
 	uint32_t nevents;        /* events in the kernel's table */
 	uint64_t tsc_hz;         /* calibrated TSC frequency */
 	uint64_t schema_hash;    /* trace_schema_hash() of the kernel's table */
-	uint32_t header_crc;     /* CRC32 of the fields above (TRACE_HEADER_CRC_BYTES) */
+	uint32_t header_crc;     /* CRC32 of the fields above but the magic */
 	/* Updated while the kernel runs. */
 	uint32_t ncpus;          /* CPUs online at the flush (0: never flushed) */
 	uint32_t flags;          /* TRACE_AREA_* */
@@ -156,8 +156,10 @@ struct trace_area_header {
 
 #define TRACE_AREA_HEADER_BYTES 4096
 
-/* The fields header_crc covers: everything before it. */
-#define TRACE_HEADER_CRC_BYTES 64
+/* header_crc covers version..schema_hash: everything between the magic
+ * (stored after the CRC) and the CRC itself. */
+#define TRACE_HEADER_CRC_START 8
+#define TRACE_HEADER_CRC_BYTES 56
 
 /*
  * The raw trace file (trace.raw).
@@ -211,5 +213,7 @@ _Static_assert(sizeof(struct trace_ring_desc) == 64, "ring descriptor layout");
 _Static_assert(sizeof(struct trace_area_header) <= TRACE_AREA_HEADER_BYTES, "header fits its page");
 _Static_assert(sizeof(struct trace_chunk_header) == 24, "chunk header layout");
 _Static_assert((TRACE_RING_RECORDS & (TRACE_RING_RECORDS - 1)) == 0, "ring size is a power of two");
+_Static_assert(__builtin_offsetof(struct trace_area_header, header_crc) == \
+	       TRACE_HEADER_CRC_START + TRACE_HEADER_CRC_BYTES, "header CRC span");
 
 #endif

@@ -54,7 +54,7 @@ void trace_area_init(const struct trace_area_config *cfg)
 		 * as id 0 with no fields, which matches no event's field count,
 		 * so a reader never takes it for a committed record. */
 	}
-	h->header_crc = trace_crc32(0, h, TRACE_HEADER_CRC_BYTES);
+	h->header_crc = trace_crc32(0, (const uint8_t *)h + TRACE_HEADER_CRC_START, TRACE_HEADER_CRC_BYTES);
 	/* The magic last: a reader that finds it finds a complete header. */
 	asm volatile("" : : : "memory");
 	h->magic = TRACE_MAGIC;
@@ -64,7 +64,7 @@ void trace_area_set_tsc_hz(uint64_t hz)
 {
 	struct trace_area_header *h = &trace_area.hdr;
 	h->tsc_hz = hz;
-	h->header_crc = trace_crc32(0, h, TRACE_HEADER_CRC_BYTES);
+	h->header_crc = trace_crc32(0, (const uint8_t *)h + TRACE_HEADER_CRC_START, TRACE_HEADER_CRC_BYTES);
 }
 
 void trace_area_set_string(char *field, size_t n, const char *s)

@@ -97,8 +97,9 @@ static inline uint64_t trace_local_xadd(uint64_t *p, uint64_t v)
 static inline __attribute__((always_inline)) void
 trace_emit(unsigned id, unsigned nfields, const uint64_t *v)
 {
-	/* The mask only guards memory if a caller breaks the %gs rule above. */
-	unsigned long cpu = trace_cpu() & (TRACE_MAX_CPUS - 1);
+	/* No bounds mask: core_id() < MAX_CPUS <= TRACE_MAX_CPUS (trace_kernel.c
+	 * asserts it), and before %gs is set core_id() faults on page 0. */
+	unsigned long cpu = trace_cpu();
 	struct trace_ring_desc *r = &trace_area.hdr.ring[cpu];
 	struct trace_record *ring = trace_area.slot[cpu];
 	uint64_t seq = trace_local_xadd(&r->next_seq, 1);
