@@ -8,6 +8,7 @@
  * every run.
  */
 #include "kernel/smp.h"
+#include "kernel/proc.h"
 #include "kernel/acpi.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
@@ -102,17 +103,29 @@ void smp_stop_others(void)
 	for (uint32_t i = 0; i < num_cores(); i++)
 		if (i != me && per_cpu(i)->online)
 			lapic_send_ipi(per_cpu(i)->apic_id, IPI_STOP_VECTOR);
-	if (wait_stopped(me))
-		return;
-	/* A core spinning with interrupts off never takes the IPI. */
-	for (uint32_t i = 0; i < num_cores(); i++)
-		if (i != me && per_cpu(i)->online && !per_cpu(i)->stopped)
-			lapic_send_nmi(per_cpu(i)->apic_id);
-	if (wait_stopped(me))
-		return;
-	for (uint32_t i = 0; i < num_cores(); i++)
-		if (i != me && per_cpu(i)->online && !per_cpu(i)->stopped)
+	uint32_t by_nmi = 0;
+	if (!wait_stopped(me)) {
+		/* A core spinning with interrupts off never takes the IPI. */
+		for (uint32_t i = 0; i < num_cores(); i++) {
+			if (i != me && per_cpu(i)->online && !per_cpu(i)->stopped) {
+				lapic_send_nmi(per_cpu(i)->apic_id);
+				by_nmi++;
+			}
+		}
+		wait_stopped(me);
+	}
+	uint32_t stopped = 0;
+	for (uint32_t i = 0; i < num_cores(); i++) {
+		if (i == me || !per_cpu(i)->online)
+			continue;
+		if (per_cpu(i)->stopped)
+			stopped++;
+		else
 			printk("smp: core %u did not stop\n", i);
+	}
+	/* Which path stopped them is a fact of the scenario, not of timing:
+	 * a core with interrupts off can only be stopped by the NMI. */
+	printk("smp: stopped %u other cores (%u by NMI)\n", stopped, by_nmi);
 }
 
 /* ---- Starting the APs. ---- */
@@ -135,12 +148,9 @@ void ap_main(uint64_t core)
 	printk("CPU %u online\n", (unsigned)core);
 	this_cpu()->online = true;
 
-	/* Idle until there is work. The process model's smp_idle() takes
-	 * this place once it exists. */
-	for (;;) {
-		sti();
-		hlt();
-	}
+	/* Idle until there is work: processes, KMSGs (kernel/proc.c). */
+	proc_core_init();
+	smp_idle();
 }
 
 /* Start the AP with this APIC ID as core `core`; true once it is online. */

@@ -26,4 +26,10 @@ void send_ipi(uint32_t cpu, uint8_t vector);
  * boot, including before per-CPU state exists. */
 void smp_stop_others(void);
 
+/* `smp_panic_test=ap|irqs_off` (kernel/smp_ktest.c): panic with the other
+ * cores running, so tests can check that smp_stop_others stops them (by
+ * IPI, or by NMI when they have interrupts off). Returns at once when the
+ * option is absent. */
+void smp_panic_test_run(void);
+
 #endif

@@ -8,6 +8,9 @@
  */
 #include <stddef.h>
 #include "kernel/ktest.h"
+#include "kernel/cmdline.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
 #include "kernel/percpu.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
@@ -208,4 +211,54 @@ KTEST(timer_tick_hook_runs_on_every_core)
 	irq_restore(saved);
 	timer_tick_hook = NULL;
 	KT_ASSERT(all);
+}
+
+/* ---- Panics with other cores running (smp_panic_test=). ---- */
+
+CMDLINE_OPTION("smp_panic_test", "panic with other cores running: ap (the last core "
+	       "panics in an IPI handler) or irqs_off (the others spin with interrupts "
+	       "off, then core 0 panics)");
+
+static volatile uint32_t spinning;
+
+static void spin_with_irqs_off(void)
+{
+	/* An IPI handler runs with interrupts off: only an NMI gets in. */
+	__atomic_add_fetch(&spinning, 1, __ATOMIC_RELEASE);
+	for (;;)
+		cpu_pause();
+}
+
+static void panic_here(void)
+{
+	panic("smp_panic_test: core %u panics", core_id());
+}
+
+void smp_panic_test_run(void)
+{
+	char mode[16];
+
+	if (!cmdline_get("smp_panic_test", mode, sizeof mode))
+		return;
+	if (num_cores() < 2)
+		panic("smp_panic_test=%s needs at least 2 CPUs", mode);
+	trap_register(KTEST_IPI_VECTOR, ktest_ipi);
+	if (strcmp(mode, "ap") == 0) {
+		remote_fn = panic_here;
+		send_ipi(num_cores() - 1, KTEST_IPI_VECTOR);
+		/* Wait with interrupts on, so the stop IPI reaches us. */
+		for (;;) {
+			sti();
+			hlt();
+		}
+	}
+	if (strcmp(mode, "irqs_off") == 0) {
+		spinning = 0;
+		start_on_others(spin_with_irqs_off);
+		while (__atomic_load_n(&spinning, __ATOMIC_ACQUIRE) != num_cores() - 1)
+			cpu_pause();
+		panic("smp_panic_test: core 0 panics, %u cores spin with interrupts off",
+		      num_cores() - 1);
+	}
+	panic("smp_panic_test=%s: unknown mode (ap, irqs_off)", mode);
 }
