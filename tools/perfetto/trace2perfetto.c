@@ -103,13 +103,13 @@ int main(int argc, char **argv)
 	struct tl_trace t;
 	enum tl_status rs = tl_read_file(in, &t);
 	if (rs == TL_FATAL) {
-		fprintf(stderr, "trace2perfetto: %s: %s\n", in, t.error[0] ? t.error : "unreadable");
+		fprintf(stderr, "trace2perfetto: %s\n", t.error[0] ? t.error : "unreadable input");
 		tl_free(&t);
 		return 2;
 	}
 	if (rs == TL_DAMAGED)
-		fprintf(stderr, "trace2perfetto: warning: %s: %s; converting the %zu events before it\n",
-			in, t.error, t.nev);
+		fprintf(stderr, "trace2perfetto: warning: %s; converting the %zu events before it\n",
+			t.error, t.nev);
 	if (!t.hdr.tsc_hz)
 		fprintf(stderr, "trace2perfetto: warning: %s: no TSC frequency in the header; "
 			"timestamps are in TSC ticks\n", in);
