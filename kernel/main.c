@@ -13,9 +13,6 @@
 #include "kernel/multiboot.h"
 #include "kernel/percpu.h"
 #include "kernel/smp.h"
-#include "kernel/bugs.h"
-#include "kernel/proc.h"
-#include "kernel/syscall.h"
 #include "kernel/arch/x86_64/lapic.h"
 #include "kernel/arch/x86_64/serial.h"
 #include "kernel/arch/x86_64/gdt.h"
@@ -36,10 +33,6 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 	printk("tkern: booting (loader '%s')\n", cmdline_loader());
 	printk("tkern: cmdline '%s'\n", cmdline_raw());
 	cmdline_report_unknown();
-	/* Bug-injection flags (bugs=...): in the banner, so every log says
-	 * which kernel ran. An unknown flag panics here. */
-	bugs_init();
-	bugs_print_banner();
 
 	/* Our GDT and TSS, then the IDT (its gates use the TSS's IST stacks):
 	 * from here on a fault gives a report instead of a triple fault. */
@@ -50,12 +43,6 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 	 * allocator may hand out the pages it lives in). */
 	multiboot_init(magic, mbi_phys);
 	mm_init();
-	/* The process model: KMSG queues and IPI handler, scheduler (timer
-	 * hook), syscall gate, this core's kthread. Needs kmalloc and the IDT;
-	 * before the APs, which go to smp_idle() as they come up. */
-	proc_init();
-	syscall_init();
-	proc_core_init();
 	/* LAPIC (needs the IDT for its handlers), then the APs (need mm for
 	 * their stacks and the LAPIC for INIT-SIPI-SIPI). */
 	lapic_init();
@@ -68,8 +55,5 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 	fault_test_run();
 	smp_panic_test_run();
 
-	/* The first user process (init=, default "init"); the run ends when
-	 * every process is gone (proc_shutdown_check). */
-	proc_start_init();
-	smp_idle();
+	machine_exit(EXIT_SUCCESS);
 }
