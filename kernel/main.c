@@ -13,10 +13,14 @@
 #include "kernel/multiboot.h"
 #include "kernel/percpu.h"
 #include "kernel/smp.h"
+#include "kernel/bugs.h"
+#include "kernel/proc.h"
+#include "kernel/syscall.h"
 #include "kernel/arch/x86_64/lapic.h"
 #include "kernel/arch/x86_64/serial.h"
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/idt.h"
+#include "trace/trace.h"
 #include <stdint.h>
 
 void kmain(uint32_t magic, uint64_t mbi_phys);
@@ -33,20 +37,37 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 	printk("tkern: booting (loader '%s')\n", cmdline_loader());
 	printk("tkern: cmdline '%s'\n", cmdline_raw());
 	cmdline_report_unknown();
+	/* Bug-injection flags (bugs=...): in the banner, so every log says
+	 * which kernel ran. An unknown flag panics here. */
+	bugs_init();
+	bugs_print_banner();
 
 	/* Our GDT and TSS, then the IDT (its gates use the TSS's IST stacks):
 	 * from here on a fault gives a report instead of a triple fault. */
 	gdt_init();
 	idt_init();
+	/* Tracing (trace=, trace_off=, trace_events=): needs GS, the command
+	 * line and the bug flags; as early as that, so the boot is traced. */
+	trace_init();
 
 	/* Physical memory from the boot loader's map (copied out first: the
 	 * allocator may hand out the pages it lives in). */
 	multiboot_init(magic, mbi_phys);
 	mm_init();
+	trace_boot_milestone(TRACE_boot_stage_mm);
+	/* The process model: KMSG queues and IPI handler, scheduler (timer
+	 * hook), syscall gate, this core's kthread. Needs kmalloc and the IDT;
+	 * before the APs, which go to smp_idle() as they come up. */
+	proc_init();
+	syscall_init();
+	proc_core_init();
 	/* LAPIC (needs the IDT for its handlers), then the APs (need mm for
 	 * their stacks and the LAPIC for INIT-SIPI-SIPI). */
 	lapic_init();
+	trace_set_tsc_hz(tsc_khz() * 1000);
+	trace_boot_milestone(TRACE_boot_stage_lapic);
 	smp_boot_aps();
+	trace_boot_milestone(TRACE_boot_stage_smp);
 
 	/* Self-tests (ktest=...) after every layer is up; exits if asked. */
 	ktest_run_if_requested();
@@ -55,5 +76,8 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 	fault_test_run();
 	smp_panic_test_run();
 
-	machine_exit(EXIT_SUCCESS);
+	/* The first user process (init=, default "init"); the run ends when
+	 * every process is gone (proc_shutdown_check). */
+	proc_start_init();
+	smp_idle();
 }

@@ -20,6 +20,7 @@
 #include "kernel/arch/x86_64/idt.h"
 #include "kernel/arch/x86_64/lapic.h"
 #include "kernel/arch/x86_64/vectors.h"
+#include "trace/trace.h"
 
 _Static_assert(MAX_CPUS <= GDT_MAX_CPUS, "gdt.c needs a TSS per CPU");
 
@@ -48,6 +49,7 @@ void send_ipi(uint32_t cpu, uint8_t vector)
 {
 	if (cpu >= num_cores())
 		panic("send_ipi: no core %u (%u online)", cpu, num_cores());
+	trace_ipi_send(cpu, vector);
 	lapic_send_ipi(per_cpu(cpu)->apic_id, vector);
 }
 
@@ -147,6 +149,7 @@ void ap_main(uint64_t core)
 
 	printk("CPU %u online\n", (unsigned)core);
 	this_cpu()->online = true;
+	trace_cpu_online(core, this_cpu()->apic_id);
 
 	/* Idle until there is work: processes, KMSGs (kernel/proc.c). */
 	proc_core_init();
@@ -217,6 +220,7 @@ void smp_boot_aps(void)
 	td->entry = (uint64_t)(uintptr_t)ap_main;
 
 	printk("CPU 0 online\n");
+	trace_cpu_online(0, bsp);
 	uint32_t core = 1;
 	for (int i = 0; i < listed; i++) {
 		if (ids[i] == bsp)

@@ -11,8 +11,11 @@
 #include "kernel/ksyms.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/vectors.h"
+#include "trace/trace.h"
+#include "trace/kernel/trap_events.h"
 
 static trap_handler_t handlers[NUM_VECTORS];
+trap_handler_t user_fault_hook;
 
 static const char *const exception_names[T_NUM_EXCEPTIONS] = {
 	[T_DIVIDE] = "Divide Error",
@@ -103,7 +106,9 @@ void trap_fatal(struct trapframe *tf)
 {
 	if (!panic_begin())
 		halt_forever();
-	/* The trace layer records the trap here, before the report. */
+	/* The trap itself is already in the trace (trap_dispatch); the panic
+	 * record follows it, before the report and the flush. */
+	trace_panic((const void *)tf->rip);
 	print_report(tf);
 	panic_finish();
 }
@@ -111,9 +116,15 @@ void trap_fatal(struct trapframe *tf)
 void trap_dispatch(struct trapframe *tf)
 {
 	trap_handler_t h = handlers[tf->vector & 0xff];
+	trace_trap_enter(tf);
 	if (h) {
 		h(tf);
+		trace_trap_exit(tf);
 		return;
 	}
+	/* A CPU exception in ring 3 is the process's fault, not the kernel's:
+	 * the process model kills the process (proc_user_fault). */
+	if (trap_from_user(tf) && tf->vector < T_NUM_EXCEPTIONS && user_fault_hook)
+		user_fault_hook(tf);
 	trap_fatal(tf);
 }

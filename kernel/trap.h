@@ -26,6 +26,10 @@ typedef void (*trap_handler_t)(struct trapframe *tf);
  * Device and IPI handlers send their own EOI. */
 void trap_register(uint8_t vector, trap_handler_t handler);
 
+/* Exceptions from ring 3 with no handler of their own go here instead of
+ * trap_fatal (set by the process model; it does not return). */
+extern trap_handler_t user_fault_hook;
+
 /* Called by trapentry.S for every vector. */
 void trap_dispatch(struct trapframe *tf);
 

@@ -1,0 +1,52 @@
+/*
+ * user_context.c: building, checking and popping ring-3 contexts.
+ */
+#include "kernel/arch/x86_64/user_context.h"
+#include "kernel/arch/x86_64/gdt.h"
+#include "kernel/arch/x86_64/arch.h"
+#include "kernel/string.h"
+
+/* Lowest non-user address: the lower canonical half ends here. */
+#define USER_ADDR_END 0x0000800000000000ull
+
+/* RFLAGS bits user code may keep: the arithmetic flags, TF, DF, AC, ID.
+ * IOPL, NT, VM, VIF/VIP and RF are the kernel's; IF is always on. */
+#define RFLAGS_USER_MASK 0x00254dd5ull
+
+void user_ctx_from_trapframe(struct user_context *ctx, const struct trapframe *tf)
+{
+	ctx->type = USER_CTX_HW;
+	ctx->vm_gpc = 0;
+	ctx->tf = *tf;
+}
+
+void user_ctx_init(struct user_context *ctx, uint64_t rip, uint64_t rsp)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->type = USER_CTX_HW;
+	ctx->tf.rip = rip;
+	ctx->tf.rsp = rsp;
+	ctx->tf.cs = GDT_UCODE;
+	ctx->tf.ss = GDT_UDATA;
+	ctx->tf.rflags = RFLAGS_IF | 0x2; /* bit 1 is always set */
+}
+
+bool user_ctx_sanitize(struct user_context *ctx)
+{
+	struct trapframe *tf = &ctx->tf;
+
+	tf->cs = GDT_UCODE;
+	tf->ss = GDT_UDATA;
+	tf->rflags = (tf->rflags & RFLAGS_USER_MASK) | RFLAGS_IF | 0x2;
+	/* iretq to a non-canonical RIP faults in ring 0: refuse it here. */
+	return tf->rip < USER_ADDR_END && tf->rsp <= USER_ADDR_END;
+}
+
+void user_ctx_pop_hw(const struct user_context *ctx)
+{
+	/* trap_return moves RSP to the frame and pops it, so the frame must
+	 * sit on this stack, not in the context (which stays valid). */
+	struct trapframe tf = ctx->tf;
+
+	trap_return(&tf);
+}

@@ -1,0 +1,166 @@
+/*
+ * sched.c: the run queue, timer preemption and sleep wake-ups (sched.h).
+ */
+#include "kernel/sched.h"
+#include "kernel/proc.h"
+#include "kernel/kmsg.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/cmdline.h"
+#include "kernel/trap.h"
+#include "kernel/tty.h"
+#include "kernel/arch/x86_64/lapic.h"
+#include "trace/trace.h"
+
+CMDLINE_OPTION("quantum", "timer ticks a process runs before giving way (default 2)");
+
+static struct spinlock runq_lock = SPINLOCK_INIT("runq");
+static struct proc *runq_head, *runq_tail;
+static volatile bool core_idle[MAX_CPUS];
+static volatile bool need_resched[MAX_CPUS];
+static uint32_t ticks_in_user[MAX_CPUS];
+static volatile uint64_t ticks;
+static uint32_t quantum = 2;
+
+uint64_t sched_ticks(void)
+{
+	return ticks;
+}
+
+/* A wake-up call for an idle core: the IPI that carries it ends its hlt,
+ * and the message itself runs in smp_idle, which then looks at the queue. */
+static void __sched_poke(uint32_t srcid, long a0, long a1, long a2)
+{
+	(void)srcid;
+	(void)a0;
+	(void)a1;
+	(void)a2;
+}
+
+static void poke_an_idle_core(void)
+{
+	for (uint32_t i = 0; i < num_cores(); i++) {
+		if (i != core_id() && core_idle[i]) {
+			core_idle[i] = false; /* one poke per wake-up is enough */
+			send_kernel_message(i, __sched_poke, 0, 0, 0, KMSG_ROUTINE);
+			return;
+		}
+	}
+}
+
+void sched_enqueue(struct proc *p)
+{
+	uint64_t flags = spin_lock_irqsave(&runq_lock);
+
+	/* A process destroyed between its yield and this call stays off. */
+	if (p->state != PROC_RUNNABLE_S || p->on_runq) {
+		spin_unlock_irqrestore(&runq_lock, flags);
+		return;
+	}
+	p->runq_next = NULL;
+	if (runq_tail)
+		runq_tail->runq_next = p;
+	else
+		runq_head = p;
+	runq_tail = p;
+	p->on_runq = true;
+	spin_unlock_irqrestore(&runq_lock, flags);
+	poke_an_idle_core();
+}
+
+void sched_remove(struct proc *p)
+{
+	uint64_t flags = spin_lock_irqsave(&runq_lock);
+	struct proc **pp = &runq_head, *prev = NULL;
+
+	while (*pp && *pp != p) {
+		prev = *pp;
+		pp = &(*pp)->runq_next;
+	}
+	if (*pp) {
+		*pp = p->runq_next;
+		if (runq_tail == p)
+			runq_tail = prev;
+		p->runq_next = NULL;
+		p->on_runq = false;
+	}
+	spin_unlock_irqrestore(&runq_lock, flags);
+}
+
+struct proc *sched_pick(void)
+{
+	uint64_t flags = spin_lock_irqsave(&runq_lock);
+	struct proc *p = runq_head;
+
+	if (p) {
+		runq_head = p->runq_next;
+		if (!runq_head)
+			runq_tail = NULL;
+		p->runq_next = NULL;
+		p->on_runq = false;
+		/* Taken under the queue lock, so proc_destroy's sched_remove
+		 * cannot free it between the pick and proc_run_s. */
+		proc_incref(p, PROC_REF_OWNING);
+	}
+	spin_unlock_irqrestore(&runq_lock, flags);
+	if (p)
+		ticks_in_user[core_id()] = 0;
+	return p;
+}
+
+bool sched_should_preempt(void)
+{
+	uint32_t me = core_id();
+
+	if (!need_resched[me])
+		return false;
+	need_resched[me] = false;
+	ticks_in_user[me] = 0;
+	return runq_head != NULL;
+}
+
+void sched_mark_idle(bool idle)
+{
+	core_idle[core_id()] = idle;
+}
+
+/* Wake the kthreads of processes whose sleep is over. */
+static void wake_sleepers(void)
+{
+	spin_lock(&proc_tree_lock);
+	for (int i = 0; i < MAX_PROCS; i++) {
+		struct proc *p = &proc_table[i];
+		if (p->pid && p->sleep_until && p->sleep_until <= ticks) {
+			p->sleep_until = 0;
+			cv_broadcast(&p->child_wait);
+		}
+	}
+	spin_unlock(&proc_tree_lock);
+}
+
+/* timer_tick_hook: every tick of every core, interrupts off. */
+static void sched_timer_tick(struct trapframe *tf)
+{
+	uint32_t me = core_id();
+
+	if (me == 0) {
+		ticks++;
+		wake_sleepers();
+		tty_poll();
+	}
+	if (!trap_from_user(tf))
+		return;
+	if (++ticks_in_user[me] >= quantum)
+		need_resched[me] = true;
+	/* Back to user space through proc_restartcore: preemption, routine
+	 * KMSGs and signals all happen there. */
+	proc_trap_from_user(tf);
+}
+
+void sched_init(void)
+{
+	quantum = (uint32_t)cmdline_u64("quantum", 2);
+	if (!quantum)
+		quantum = 1;
+	timer_tick_hook = sched_timer_tick;
+}

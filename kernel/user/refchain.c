@@ -1,0 +1,38 @@
+/*
+ * refchain [int|kill|term] [DELAY]: the process-model half of the
+ * reference scenario (REFERENCE-SCENARIO.md steps 2-10, without VMX).
+ *
+ * This process is P, the parent: it spawns V (`spin`, the VMM's stand-in)
+ * and a killer, then blocks in waitpid(V), so that its kthread holds a ref
+ * on P. The killer sends V SIGINT (V's own handler destroys V from V's
+ * core: the ctrl-c path), SIGTERM (the same) or SIGKILL (the killer
+ * destroys V from its own core).
+ */
+#include "kernel/user/lib/ulib.h"
+
+int main(int argc, char **argv)
+{
+	const char *how = argc > 1 ? argv[1] : "int";
+	const char *delay = argc > 2 ? argv[2] : "5";
+	int sig = !strcmp(how, "kill") ? SIGKILL : !strcmp(how, "term") ? SIGTERM : SIGINT;
+	char args[48];
+	int v, k, status = 0, got;
+
+	v = spawn("spin", "quiet");
+	if (v < 0) {
+		printf("refchain: spawn spin: %d\n", v);
+		return 1;
+	}
+	snprintf(args, sizeof(args), "-%d %d %s", sig, v, delay);
+	k = spawn("kill", args);
+	if (k < 0) {
+		printf("refchain: spawn kill: %d\n", k);
+		return 1;
+	}
+	printf("refchain: P=%d V=%d killer=%d signal %d; P waits for V\n", getpid(), v, k, sig);
+	got = waitpid(v, &status);
+	printf("refchain: reaped V=%d status %d\n", got, status);
+	waitpid(k, &status);
+	printf("refchain: reaped killer, status %d\n", status);
+	return got == v ? 0 : 1;
+}
