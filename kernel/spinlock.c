@@ -5,11 +5,21 @@
  * foreign unlock (someone else holds it, or nobody does) are caught on the
  * spot. Both are reported with the lock's name and where it was taken,
  * then panic: a teaching kernel should fail loudly at the first misuse.
+ *
+ * A waiter that spins for SPIN_DEADLOCK_MS is taken to be deadlocked (a
+ * lock cycle, or a holder that stopped): it panics naming the lock, its
+ * holder and where the holder took it, which says more than a hang that
+ * the runner's timeout would report much later. The time is TSC time, so
+ * under the deterministic emulators the panic, too, comes at the same
+ * point of every run.
  */
 #include "kernel/spinlock.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/arch/x86_64/arch.h"
+#include "kernel/arch/x86_64/lapic.h"
+
+#define SPIN_DEADLOCK_MS 5000
 
 void spinlock_init(struct spinlock *l, const char *name)
 {
@@ -30,13 +40,21 @@ static void acquire(struct spinlock *l, uintptr_t pc)
 		panic("spinlock '%s': recursive acquire on core %u (first taken at %p)",
 		      l->name, core_id(), (void *)l->owner_pc);
 
+	/* Before the TSC is calibrated (early boot, one CPU) there is no
+	 * deadline; nothing can hold a lock for long then anyway. */
+	uint64_t deadline = tsc_khz() ? rdtsc() + tsc_khz() * SPIN_DEADLOCK_MS : 0;
 	for (;;) {
 		if (!__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
 			break;
 		/* Spin on a plain read so that waiters share the cache line
 		 * instead of bouncing it with writes. */
-		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED)) {
 			cpu_pause();
+			if (deadline && rdtsc() > deadline)
+				panic("spinlock '%s': core %u waited %d ms; held by core %d "
+				      "(taken at %p): deadlock?", l->name, core_id(),
+				      SPIN_DEADLOCK_MS, l->owner, (void *)l->owner_pc);
+		}
 	}
 	l->owner = (int32_t)core_id();
 	l->owner_pc = pc;
