@@ -22,6 +22,7 @@
 struct proc;
 struct kthread;
 struct user_context;
+struct guest_pcore;
 
 #define MAX_CPUS 8
 
@@ -48,9 +49,11 @@ struct per_cpu_info {
 	struct kthread *cur_kthread;  /* whose stack this core runs on */
 	struct kmsg_queues kmsgs;     /* kernel/kmsg.h */
 
-	/* ---- VMX (vmx/) ----
-	 * gpc_to_clear_to, the lazily held VMCS's GPC (a weak pointer), goes
-	 * here. */
+	/* ---- VMX (vmx/gpc.c) ----
+	 * The GPC whose VMCS was left current here by vmx_unload_guest_pcore
+	 * (Akaros's lazy unload): a weak pointer, never counted. Cleared by
+	 * vmx_clear_vmcs() when the core leaves the process. */
+	struct guest_pcore *gpc_to_clear_to;
 } __attribute__((aligned(64)));
 
 /* The blocks themselves; use per_cpu(i) rather than indexing. */

@@ -1,0 +1,53 @@
+/*
+ * vmx.h: what the rest of the kernel calls in vmx/.
+ *
+ * Boot: vmx_init() once on the boot CPU (chooses the backend, registers
+ * the process-model hooks), then vmx_core_init() on every core (VMXON).
+ * The process model reaches vmx_clear_vmcs() and the GPC teardown through
+ * proc_register_vmx_ops() (kernel/arch/x86_64/proc_arch.h), not through
+ * this header.
+ */
+#ifndef VMX_VMX_H
+#define VMX_VMX_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+struct trapframe;
+typedef void (*trap_handler_t)(struct trapframe *tf);
+
+void vmx_init(void);
+void vmx_core_init(void);
+/* "hardware" or "emulated"; NULL before vmx_init. */
+const char *vmx_backend_name(void);
+
+/* trap.c: a trap taken while the emulated backend's de-privileged guest
+ * ran (the only code on the 32-bit user code segment). It is a VM exit,
+ * or a fault the backend resolves and resumes from. For an interrupt,
+ * handler is the host's handler of its vector (or NULL): it runs when the
+ * exit path lets the interrupt in, as on hardware. Never returns. */
+void vmx_emu_guest_trap(struct trapframe *tf, trap_handler_t handler)
+	__attribute__((noreturn));
+
+/* trap.c's fatal report: if tf is the ud2 of a VMX wrapper, print which
+ * instruction failed and how (VMfailInvalid, or VMfailValid with the
+ * VM-instruction error), trace it, and return true. */
+bool vmx_report_fail(const struct trapframe *tf);
+
+/* System calls of a VMM process (kernel/syscall.c dispatches to them). */
+long sys_vmm_map(uint64_t gpa, uint64_t user_src, uint64_t len);
+long sys_vmm_gpc_create(uint64_t gpcid, uint64_t rip, uint64_t rsp);
+long sys_vmm_run(uint64_t gpcid, uint64_t user_exit);
+
+/* What sys_vmm_run reports when the guest hands control back (the VMM
+ * reads it from the address it passed). Shared with kernel/user/vmm.c. */
+struct vmm_exit {
+	uint32_t reason;		/* basic exit reason (vmx_arch.h) */
+	uint32_t gpcid;
+	uint64_t qualification;
+	uint64_t guest_rip;		/* of the exiting instruction */
+	uint64_t guest_phys;		/* EPT violation: the address */
+	uint64_t rax, rbx, rcx, rdx;	/* guest registers: hypercall args */
+};
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * vmx_fail.c: naming a VMfail. Every VMX wrapper turns VMfailInvalid and
+ * VMfailValid into `ud2` (kernel/arch/x86_64/vmx_asm.h), as Akaros did, so
+ * a failed VMX instruction is an "Invalid Opcode" in the kernel. This file
+ * tells the report which instruction it was and why: the ud2's address is
+ * in the .vmx_fail_sites table, the flags in the trap frame say whether it
+ * was VMfailInvalid (CF) or VMfailValid (ZF), and for VMfailValid the
+ * VM-instruction error is read from the current VMCS, as the SDM says.
+ */
+#include "vmx/vmx.h"
+#include "vmx/backend.h"
+#include "vmx/vmx_arch.h"
+#include "vmx/vmcs_fields.h"
+#include "kernel/arch/x86_64/vmx_asm.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/trap.h"
+#include "trace/trace.h"
+
+extern const struct vmx_fail_site __vmx_fail_sites_start[], __vmx_fail_sites_end[];
+
+/* The operand of the VMX instruction in progress on each core. */
+static struct {
+	unsigned insn;
+	uint64_t operand;
+	int pid;		/* whose GPC it serves, as read through gpc->proc */
+} insn_note[MAX_CPUS];
+
+void vmx_note_insn(unsigned insn, uint64_t operand)
+{
+	insn_note[core_id()].insn = insn;
+	insn_note[core_id()].operand = operand;
+}
+
+void vmx_note_pid(int pid)
+{
+	insn_note[core_id()].pid = pid;
+}
+
+static const char *insn_name(unsigned insn)
+{
+	static const char *const names[] = {
+		[VMXI_VMXON] = "VMXON", [VMXI_VMCLEAR] = "VMCLEAR",
+		[VMXI_VMPTRLD] = "VMPTRLD", [VMXI_VMREAD] = "VMREAD",
+		[VMXI_VMWRITE] = "VMWRITE", [VMXI_INVEPT] = "INVEPT",
+		[VMXI_VMLAUNCH] = "VMLAUNCH", [VMXI_VMRESUME] = "VMRESUME",
+	};
+	return insn < sizeof(names) / sizeof(names[0]) && names[insn] ? names[insn] : "?";
+}
+
+/* SDM 31.4, table 31-1: the errors this kernel can meet. */
+static const char *vm_error_text(uint32_t err)
+{
+	switch (err) {
+	case VMXERR_VMCALL_IN_ROOT: return "VMCALL executed in VMX root operation";
+	case VMXERR_VMCLEAR_BAD_ADDR: return "VMCLEAR with invalid physical address";
+	case VMXERR_VMCLEAR_VMXON_PTR: return "VMCLEAR with VMXON pointer";
+	case VMXERR_VMLAUNCH_NOT_CLEAR: return "VMLAUNCH with non-clear VMCS";
+	case VMXERR_VMRESUME_NOT_LAUNCHED: return "VMRESUME with non-launched VMCS";
+	case VMXERR_VMRESUME_AFTER_VMXOFF: return "VMRESUME after VMXOFF";
+	case VMXERR_ENTRY_BAD_CONTROLS: return "VM entry with invalid control field(s)";
+	case VMXERR_ENTRY_BAD_HOST_STATE: return "VM entry with invalid host-state field(s)";
+	case VMXERR_VMPTRLD_BAD_ADDR: return "VMPTRLD with invalid physical address";
+	case VMXERR_VMPTRLD_VMXON_PTR: return "VMPTRLD with VMXON pointer";
+	case VMXERR_VMPTRLD_BAD_REVISION: return "VMPTRLD with incorrect VMCS revision identifier";
+	case VMXERR_UNSUPPORTED_FIELD: return "VMREAD/VMWRITE from/to unsupported VMCS component";
+	case VMXERR_WRITE_READONLY_FIELD: return "VMWRITE to read-only VMCS component";
+	case VMXERR_VMXON_IN_ROOT: return "VMXON executed in VMX root operation";
+	case VMXERR_ENTRY_MOVSS_BLOCKING: return "VM entry with events blocked by MOV SS";
+	case VMXERR_INVEPT_INVVPID_OPERAND: return "invalid operand to INVEPT/INVVPID";
+	default: return "see SDM table 31-1";
+	}
+}
+
+bool vmx_report_fail(const struct trapframe *tf)
+{
+	const struct vmx_fail_site *s;
+
+	if (tf->vector != 6 || trap_from_user(tf) || !vmx_be)
+		return false;
+	for (s = __vmx_fail_sites_start; s < __vmx_fail_sites_end; s++)
+		if (s->rip == tf->rip)
+			break;
+	if (s == __vmx_fail_sites_end)
+		return false;
+
+	uint64_t operand = insn_note[core_id()].operand;
+	bool valid = (tf->rflags & RFLAGS_ZF) && !(tf->rflags & RFLAGS_CF);
+	/* VMfailValid guarantees a current VMCS, so this VMREAD succeeds. */
+	uint32_t err = valid ? (uint32_t)vmcs_read(VM_INSTRUCTION_ERROR) : 0;
+	unsigned how = valid ? TRACE_vmfail_VMfailValid : TRACE_vmfail_VMfailInvalid;
+
+	if (s->insn == VMXI_INVEPT)
+		trace_invept(insn_note[core_id()].pid, operand, err, (void *)tf->rip, how, TRACE_invept_type_single_context);
+	trace_vmx_insn_fail(s->insn, how, err, (void *)tf->rip, operand);
+	printk("VMX: %s failed (operand %lx): %s", insn_name((unsigned)s->insn), operand,
+	       valid ? "VMfailValid" : "VMfailInvalid (no current VMCS)");
+	if (valid)
+		printk(", VM-instruction error %u: %s", err, vm_error_text(err));
+	printk(" [%s backend]\n", vmx_be->name);
+	return true;
+}
