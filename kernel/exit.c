@@ -16,6 +16,7 @@
 #include "kernel/printk.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/serial.h"
+#include "trace/trace.h"
 
 #define QEMU_DEBUG_EXIT_PORT 0xf4
 #define BOCHS_SHUTDOWN_PORT 0x8900
@@ -43,8 +44,12 @@ void machine_exit(enum exit_status status)
 	 * emulator, and on Bochs it is the only status there is. */
 	printk("TKERN-EXIT: %s\n", exit_word[status]);
 
-	/* The trace flush goes here (trace layer), after the marker and
-	 * before the emulator goes away. */
+	/* Every ring made final and readable (counts, ring_full markers,
+	 * header flags) before the emulator goes away; after a panic the
+	 * panic record stays the panicking CPU's last. */
+	if (status != EXIT_PANIC)
+		trace_boot_milestone(TRACE_boot_stage_shutdown);
+	trace_flush(status == EXIT_PANIC);
 
 	/* Bochs paces serial output by the emulated baud rate: without this
 	 * the end of the marker line can be lost when the simulation stops. */

@@ -13,6 +13,7 @@
 #include "kernel/ksyms.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/serial.h"
+#include "trace/trace.h"
 #include <stdint.h>
 #include <stdbool.h>
 
@@ -264,6 +265,7 @@ void panic(const char *fmt, ...)
 {
 	if (!panic_begin())
 		halt_forever();
+	trace_panic(__builtin_return_address(0));
 
 	char msg[PRINTK_MAX];
 	va_list ap;
