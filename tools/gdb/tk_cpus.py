@@ -163,7 +163,7 @@ def format_cpus():
             ("kmsgs", kmsg_summary(pc)),
         ]
         for name, text in rows:
-            lines.append(f"  {name:<16}{text}")
+            lines.append(f"  {name:<17}{text}")
     return "\n".join(lines)
 
 
@@ -171,7 +171,7 @@ def format_kmsgs(only=None):
     lines = []
     blocks = K.per_cpu_blocks()
     if only is not None and only not in [c for c, _ in blocks]:
-        raise gdb.GdbError(f"tk-kmsgs: no CPU {only} (online: {', '.join(str(c) for c, _ in blocks)})")
+        raise K.KernelError(f"no CPU {only} (online: {', '.join(str(c) for c, _ in blocks)})")
     for core, pc in blocks:
         if only is not None and core != only:
             continue
@@ -209,11 +209,7 @@ A field the kernel does not have yet prints "not in this kernel"."""
     def invoke(self, arg, from_tty):
         if arg.strip():
             raise gdb.GdbError("usage: tk-cpus")
-        try:
-            gdb.write(format_cpus() + "\n")
-        except gdb.MemoryError as e:
-            raise gdb.GdbError(f"tk-cpus: kernel memory not readable here ({e})")
-
+        gdb.write(K.run_command("tk-cpus", format_cpus) + "\n")
 
 class TkKmsgs(gdb.Command):
     """List the kernel messages queued on each CPU (or on one).
@@ -232,11 +228,8 @@ the core itself raised no IPI: it waits here until the core drains it."""
         args = gdb.string_to_argv(arg)
         if len(args) > 1 or (args and not args[0].isdigit()):
             raise gdb.GdbError("usage: tk-kmsgs [CPU]")
-        try:
-            gdb.write(format_kmsgs(int(args[0]) if args else None) + "\n")
-        except gdb.MemoryError as e:
-            raise gdb.GdbError(f"tk-kmsgs: kernel memory not readable here ({e})")
-
+        only = int(args[0]) if args else None
+        gdb.write(K.run_command("tk-kmsgs", format_kmsgs, only) + "\n")
 
 TkCpus()
 TkKmsgs()

@@ -39,8 +39,24 @@ class Missing:
         return f"{self.what}: not in this kernel"
 
 
-class KernelError(gdb.GdbError):
-    """Something a command needs is unreadable: said in one line, no traceback."""
+class KernelError(Exception):
+    """Something a command needs is missing or unreadable (see run_command)."""
+
+
+def run_command(name, fn, *args):
+    """Run a command body; any kernel problem becomes one line "name: why".
+
+    gdb.GdbError is GDB's way to fail a command without a Python traceback;
+    a memory error (paging not on yet, a wild pointer) is reported the same
+    way, so a script driving GDB sees which command failed and why.
+    """
+    try:
+        return fn(*args)
+    except KernelError as e:
+        raise gdb.GdbError(f"{name}: {e}")
+    except gdb.MemoryError as e:
+        raise gdb.GdbError(f"{name}: kernel memory not readable here ({e}); "
+                           "is the kernel past its early boot (paging on)?")
 
 
 def describe_missing(value):
@@ -54,7 +70,9 @@ def symbol(name):
     sym = gdb.lookup_global_symbol(name)
     if sym is None:
         sym = gdb.lookup_static_symbol(name)
-    if sym is None or not sym.is_variable:
+    # A CU that only declares `extern T name;` gives an UNRESOLVED symbol,
+    # which GDB resolves through the ELF symbol table when read.
+    if sym is None or not (sym.is_variable or sym.addr_class == gdb.SYMBOL_LOC_UNRESOLVED):
         return Missing(name)
     return sym.value()
 
@@ -194,6 +212,9 @@ def per_cpu_blocks():
             raise KernelError(f"per_cpu_infos is not readable yet ({e}): "
                               "is the kernel past percpu_init_bsp()?")
         out.append((i, pc))
+    if not out:
+        raise KernelError("no CPU has set up its per-CPU block yet "
+                          "(stopped before percpu_init_bsp?)")
     return out
 
 

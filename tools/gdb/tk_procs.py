@@ -112,10 +112,6 @@ gpc->proc sees."""
         args = gdb.string_to_argv(arg)
         if args not in ([], ["all"]):
             raise gdb.GdbError("usage: tk-ps [all]")
-        try:
-            gdb.write(format_ps(show_all=bool(args)) + "\n")
-        except gdb.MemoryError as e:
-            raise gdb.GdbError(f"tk-ps: kernel memory not readable here ({e})")
-
+        gdb.write(K.run_command("tk-ps", format_ps, bool(args)) + "\n")
 
 TkPs()
