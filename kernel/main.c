@@ -13,6 +13,7 @@
 #include "kernel/multiboot.h"
 #include "kernel/percpu.h"
 #include "kernel/smp.h"
+#include "vmx/vmx.h"
 #include "kernel/bugs.h"
 #include "kernel/proc.h"
 #include "kernel/syscall.h"
@@ -68,6 +69,10 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 	trace_boot_milestone(TRACE_boot_stage_lapic);
 	smp_boot_aps();
 	trace_boot_milestone(TRACE_boot_stage_smp);
+	/* VMX: the backend (CPUID, vmx=), then VMXON on every core, the APs
+	 * through immediate KMSGs; before ktest, which runs guests. */
+	vmx_init();
+	trace_boot_milestone(TRACE_boot_stage_vmx);
 
 	/* Self-tests (ktest=...) after every layer is up; exits if asked. */
 	ktest_run_if_requested();

@@ -17,6 +17,7 @@
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/proc_arch.h"
 #include "kernel/cmdline.h"
+#include "kernel/kmsg.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
@@ -42,6 +43,17 @@ static const struct proc_vmx_ops vmx_proc_ops = {
 	.proc_free = vmx_proc_free,
 	.pop_vm_ctx = vmx_pop_vm_ctx,
 };
+
+static void vmx_core_init(void);
+static volatile uint32_t cores_in_vmx;
+
+/* Immediate KMSG: an AP enters VMX operation. */
+static void __vmx_core_init(uint32_t srcid, long a0, long a1, long a2)
+{
+	(void)srcid, (void)a0, (void)a1, (void)a2;
+	vmx_core_init();
+	__atomic_add_fetch(&cores_in_vmx, 1, __ATOMIC_RELEASE);
+}
 
 const char *vmx_backend_name(void)
 {
@@ -70,9 +82,19 @@ void vmx_init(void)
 	trace_set_backend(vmx_be->name);
 	trace_vmx_backend(vmx_be->trace_id, has_vmx);
 	proc_register_vmx_ops(&vmx_proc_ops);
+
+	/* VMXON here, then on every AP, one after the other so the trace
+	 * lists the cores in order. */
+	vmx_core_init();
+	cores_in_vmx = 1;
+	for (uint32_t core = 1; core < num_cores(); core++) {
+		send_kernel_message(core, __vmx_core_init, 0, 0, 0, KMSG_IMMEDIATE);
+		while (__atomic_load_n(&cores_in_vmx, __ATOMIC_ACQUIRE) != core + 1)
+			cpu_pause();
+	}
 }
 
-void vmx_core_init(void)
+static void vmx_core_init(void)
 {
 	uint32_t core = core_id();
 	uint64_t basic = vmx_be->rdmsr(MSR_IA32_VMX_BASIC);

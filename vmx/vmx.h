@@ -1,8 +1,9 @@
 /*
  * vmx.h: what the rest of the kernel calls in vmx/.
  *
- * Boot: vmx_init() once on the boot CPU (chooses the backend, registers
- * the process-model hooks), then vmx_core_init() on every core (VMXON).
+ * Boot: vmx_init() once on the boot CPU, after the APs are up: it chooses
+ * the backend, registers the process-model hooks, and does VMXON on every
+ * core (the APs through immediate KMSGs).
  * The process model reaches vmx_clear_vmcs() and the GPC teardown through
  * proc_register_vmx_ops() (kernel/arch/x86_64/proc_arch.h), not through
  * this header.
@@ -17,7 +18,6 @@ struct trapframe;
 typedef void (*trap_handler_t)(struct trapframe *tf);
 
 void vmx_init(void);
-void vmx_core_init(void);
 /* "hardware" or "emulated"; NULL before vmx_init. */
 const char *vmx_backend_name(void);
 
