@@ -31,6 +31,7 @@ struct cpu_state {
 	uint64_t group, act;
 	struct lane cur, own, vmcs;
 	uint8_t kind[MAX_DEPTH];
+	uint32_t name[MAX_DEPTH];  /* the open slices' names */
 	unsigned depth;
 };
 
@@ -240,6 +241,7 @@ static void act_begin(struct conv *c, unsigned cpu, uint64_t ts, enum act_kind k
 	}
 	emit(c, ts, s->act, PF_SLICE_BEGIN, name, c->cat[trace_event_descs[e->id].category],
 	     as, flow, flow_end);
+	s->name[s->depth] = name;
 	s->kind[s->depth++] = (uint8_t)kind;
 }
 
@@ -380,7 +382,8 @@ static void on_event(struct conv *c, const struct tl_event *e)
 		act_begin(c, cpu, ts, K_IRQ, intern_name(c, name), e, &as, 0, 0);
 		break;
 	case ROLE_IRQ_END:
-		if (!act_end(c, cpu, ts, K_IRQ, NULL, c->s_unwound))
+		ann_fields(c, &as, e);
+		if (!act_end(c, cpu, ts, K_IRQ, &as, c->s_unwound))
 			c->st->unmatched_ends++;
 		break;
 
@@ -435,7 +438,8 @@ static void on_event(struct conv *c, const struct tl_event *e)
 		break;
 	}
 	case ROLE_KMSG_END:
-		if (!act_end(c, cpu, ts, K_KMSG, NULL, c->s_unwound))
+		ann_fields(c, &as, e);
+		if (!act_end(c, cpu, ts, K_KMSG, &as, c->s_unwound))
 			c->st->unmatched_ends++;
 		break;
 
@@ -561,7 +565,9 @@ static void on_event(struct conv *c, const struct tl_event *e)
 		 * resumes wherever the kthread restarts. */
 		for (int i = (int)s->depth - 1; i >= 0; i--) {
 			if (s->kind[i] == K_SYSCALL) {
-				c->kt[kt].name_iid = intern_name(c, "syscall (resumed)");
+				snprintf(name, sizeof(name), "%s (resumed)",
+					 pf_interned(c->w, PF_EVENT_NAME, s->name[i]));
+				c->kt[kt].name_iid = intern_name(c, name);
 				struct anns b = { .n = 0 };
 				ann_add(&b, c->a_closed, PF_ANN_STR, intern_str(c, "kthread blocked"));
 				act_end(c, cpu, ts, K_SYSCALL, &b, c->s_unwound);

@@ -28,7 +28,7 @@ static void usage(void)
 		"usage: trace2perfetto [--elf KERNEL.elf] [--absolute-ts] [--stats]\n"
 		"                      [--chrome-json OUT.json] IN.raw OUT.perfetto-trace\n"
 		"  --elf          symbolise call sites (function+offset, file:line) from this ELF;\n"
-		"                 default build/kernel.elf when it exists and matches the trace\n"
+		"                 default: build/kernel.elf if it is the build named in the trace\n"
 		"  --absolute-ts  absolute timestamps on every packet (default: delta-encoded)\n"
 		"  --stats        print conversion figures (name: value unit) on stdout\n"
 		"  --chrome-json  also write the same events as Chrome JSON trace events\n");
@@ -118,7 +118,8 @@ int main(int argc, char **argv)
 	struct kaddr2line *k = NULL;
 	if (elf) {
 		k = open_elf(elf, true, &t);
-	} else {
+	} else if (t.hdr.build_id[0]) {
+		/* Only when the trace names its build, so that the match is checked. */
 		FILE *probe = fopen("build/kernel.elf", "rb");
 		if (probe) {
 			fclose(probe);
