@@ -66,9 +66,12 @@ static void apply_list(const char *key, const char *list, int categories, uint8_
 			n++;
 		if (n) {
 			int id = categories ? trace_category_by_name(p, n) : trace_event_by_name(p, n);
-			if (id < 0)
-				panic("trace: %s=: unknown %s '%.*s' (build/bin/tracecat --list-events lists them)",
-				      key, categories ? "category" : "event", (int)n, p);
+			if (id < 0) {
+				char name[64]; /* printk has no %.*s */
+				strlcpy(name, p, n + 1 < sizeof(name) ? n + 1 : sizeof(name));
+				panic("trace: %s=: unknown %s '%s' (build/bin/tracecat --list-events lists them)",
+				      key, categories ? "category" : "event", name);
+			}
 			for (int e = 0; e < TRACE_NUM_EVENTS; e++)
 				if (categories ? trace_event_descs[e].category == id : e == id)
 					on[e] = set;
