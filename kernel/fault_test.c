@@ -13,7 +13,8 @@
 #include <stdint.h>
 
 CMDLINE_OPTION("fault", "provoke a kernel fault after boot: ud2 (Invalid Opcode), "
-			"gp (General Protection), pf (Page Fault), null (Page Fault at 0)");
+			"gp (General Protection), pf (Page Fault), null (Page Fault at 0), "
+			"df (Double Fault: a push onto an unmapped stack)");
 
 /* Unmapped but canonical: PML4 slot 288 is never populated by the boot
  * page tables, so a load here is a not-present page fault with CR2 = it. */
@@ -43,6 +44,19 @@ __attribute__((noipa)) static uint64_t fault_test_null(void)
 	return *(volatile uint64_t *)0;
 }
 
+__attribute__((noipa, noreturn)) static void fault_test_df(void)
+{
+	/* What a kernel stack overflow into an unmapped guard page does: the
+	 * push faults (#PF), delivering the #PF needs the same stack, so the
+	 * CPU raises #DF, which runs on its own IST stack and can report. */
+	asm volatile("movq %0, %%rsp\n\t"
+		     "pushq $0"
+		     :
+		     : "r"(FAULT_TEST_UNMAPPED + 0x1000)
+		     : "memory");
+	__builtin_unreachable();
+}
+
 __attribute__((noipa)) static void fault_test_provoke(const char *which)
 {
 	printk("fault_test: provoking '%s'\n", which);
@@ -54,8 +68,10 @@ __attribute__((noipa)) static void fault_test_provoke(const char *which)
 		fault_test_pf();
 	else if (strcmp(which, "null") == 0)
 		fault_test_null();
+	else if (strcmp(which, "df") == 0)
+		fault_test_df();
 	else
-		panic("fault_test: unknown fault '%s' (want ud2, gp, pf or null)", which);
+		panic("fault_test: unknown fault '%s' (want ud2, gp, pf, null or df)", which);
 	/* Only reached if the CPU did not fault: that is a failure too. */
 	panic("fault_test: '%s' did not fault", which);
 }

@@ -1,5 +1,5 @@
 /* fault_test.h: deliberate kernel faults chosen on the command line
- * (fault=ud2|gp|pf|null), so tests can check the panic report end to end. */
+ * (fault=ud2|gp|pf|null|df), so tests can check the panic report end to end. */
 #ifndef KERNEL_FAULT_TEST_H
 #define KERNEL_FAULT_TEST_H
 

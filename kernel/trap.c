@@ -83,6 +83,11 @@ static void print_report(const struct trapframe *tf)
 	printk("  RIP %s\n", rip);
 	if (tf->vector == T_PAGE_FAULT)
 		print_pf_error(tf->error);
+	else if (tf->vector == T_DOUBLE_FAULT)
+		/* Usually a fault while delivering a page fault (a stack
+		 * overflow): CR2 still names the address of that first fault. */
+		printk("  error %lx  CR2 %016lx (the page fault that led here, if any)\n",
+		       tf->error, read_cr2());
 	else if (tf->vector < T_NUM_EXCEPTIONS && ((T_ERRCODE_MASK >> tf->vector) & 1))
 		printk("  error %lx\n", tf->error);
 	printk("  RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n",
