@@ -149,7 +149,7 @@ static void __kthread_finish_block(void *arg)
 /* Block the current kthread on q. Called with interrupts off and `lock`
  * (which protects q) held by spin_lock/spin_lock_irqsave; returns, once
  * restarted, with interrupts off and the lock NOT held. */
-static void kthread_block(struct kthread_queue *q, struct spinlock *lock)
+__attribute__((noinline)) static void kthread_block(struct kthread_queue *q, struct spinlock *lock)
 {
 	struct per_cpu_info *pcpui = this_cpu();
 	struct kthread *kt = pcpui->cur_kthread;
@@ -190,7 +190,7 @@ static void kthread_wake(struct kthread *kt)
 	send_kernel_message(core_id(), __launch_kthread, (long)kt, 0, 0, KMSG_ROUTINE);
 }
 
-void __launch_kthread(uint32_t srcid, long a0, long a1, long a2)
+__attribute__((noinline)) void __launch_kthread(uint32_t srcid, long a0, long a1, long a2)
 {
 	struct kthread *kt = (struct kthread *)a0;
 	struct per_cpu_info *pcpui = this_cpu();
@@ -205,7 +205,7 @@ void __launch_kthread(uint32_t srcid, long a0, long a1, long a2)
 	restart_kthread(kt);
 }
 
-void restart_kthread(struct kthread *kt)
+__attribute__((noinline)) void restart_kthread(struct kthread *kt)
 {
 	struct per_cpu_info *pcpui = this_cpu();
 	struct kthread *cur = pcpui->cur_kthread;

@@ -103,7 +103,7 @@ static bool __proc_incref(struct proc *p, enum proc_ref_reason why, void *site,
 	return true;
 }
 
-__attribute__((noinline)) void proc_incref(struct proc *p, enum proc_ref_reason why)
+__attribute__((noinline)) void (proc_incref)(struct proc *p, enum proc_ref_reason why)
 {
 	__proc_incref(p, why, __builtin_return_address(0), true);
 }
@@ -113,7 +113,7 @@ __attribute__((noinline)) bool proc_incref_not_zero(struct proc *p, enum proc_re
 	return __proc_incref(p, why, __builtin_return_address(0), false);
 }
 
-__attribute__((noinline)) void proc_decref(struct proc *p, enum proc_ref_reason why)
+__attribute__((noinline)) void (proc_decref)(struct proc *p, enum proc_ref_reason why)
 {
 	void *site = __builtin_return_address(0);
 	int64_t old = __atomic_load_n(&p->refcnt, __ATOMIC_RELAXED);
@@ -154,7 +154,7 @@ void __proc_set_state(struct proc *p, enum proc_state s)
 
 /* ---- Creation ------------------------------------------------------------- */
 
-struct proc *proc_alloc(const char *name, struct proc *parent)
+__attribute__((noinline)) struct proc *proc_alloc(const char *name, struct proc *parent)
 {
 	struct proc *p = NULL;
 	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
@@ -183,7 +183,7 @@ struct proc *proc_alloc(const char *name, struct proc *parent)
 	strlcpy(p->name, name, sizeof(p->name));
 	cv_init_with_lock(&p->child_wait, &proc_tree_lock);
 	trace_proc_create(p->pid, parent ? parent->pid : 0, p);
-	trace_kref_get(p->pid, p, 0, 1, __builtin_return_address(0), PROC_REF_CREATE);
+	trace_kref_get(p->pid, p, 0, 1, (const void *)(uintptr_t)proc_alloc, PROC_REF_CREATE);
 	if (paging_new_user_pml4(&p->pml4, &p->cr3) < 0) {
 		/* A never-published proc: its one ref goes, __proc_free cleans. */
 		__proc_set_state(p, PROC_DYING);
@@ -202,7 +202,7 @@ struct proc *proc_alloc(const char *name, struct proc *parent)
 }
 
 /* Hand the process to the scheduler, which keeps a ref until proc_destroy. */
-void __proc_ready(struct proc *p)
+__attribute__((noinline)) void __proc_ready(struct proc *p)
 {
 	uint64_t flags;
 
@@ -284,7 +284,7 @@ int proc_count_live(void)
 /* Routine KMSG to the core the dying process runs on: the core stops
  * owning it. cur_proc is left alone, as in Akaros; the core leaves that
  * address space later, in proc_restartcore's abandon_core(). */
-static void __death(uint32_t srcid, long a0, long a1, long a2)
+__attribute__((noinline)) static void __death(uint32_t srcid, long a0, long a1, long a2)
 {
 	struct proc *p = (struct proc *)a0;
 	struct per_cpu_info *pcpui = this_cpu();
@@ -299,7 +299,7 @@ static void __death(uint32_t srcid, long a0, long a1, long a2)
 }
 
 /* Children of a dying parent lose their parent: the children-list refs go. */
-static void __proc_disown_children(struct proc *parent)
+__attribute__((noinline)) static void __proc_disown_children(struct proc *parent)
 {
 	struct proc *c;
 
@@ -316,7 +316,7 @@ static void __proc_disown_children(struct proc *parent)
  * DYING, drop the scheduler's ref, then signal the parent (whose kthread,
  * blocked in waitpid, is woken on *this* core). The caller holds a ref.
  */
-void proc_destroy(struct proc *p)
+__attribute__((noinline)) void proc_destroy(struct proc *p)
 {
 	uint64_t flags = spin_lock_irqsave(&p->proc_lock);
 	enum proc_state was = p->state;
@@ -356,7 +356,7 @@ void proc_destroy(struct proc *p)
 }
 
 /* sys_waitpid's reap: drop the children-list ref. Caller holds proc_tree_lock. */
-void __proc_disown_child(struct proc *parent, struct proc *child)
+__attribute__((noinline)) void __proc_disown_child(struct proc *parent, struct proc *child)
 {
 	struct proc **pp = &parent->children;
 
@@ -380,7 +380,7 @@ static void __shutdown_when_empty(uint32_t srcid, long a0, long a1, long a2)
 }
 
 /* The last ref is gone: give back everything, poisoned, and reset the slot. */
-static void __proc_free(struct proc *p)
+__attribute__((noinline)) static void __proc_free(struct proc *p)
 {
 	uint64_t flags;
 	bool last;
@@ -418,7 +418,7 @@ static void __proc_free(struct proc *p)
 
 /* ---- Cores ---------------------------------------------------------------- */
 
-void proc_set_cur_proc(struct proc *p)
+__attribute__((noinline)) void proc_set_cur_proc(struct proc *p)
 {
 	struct per_cpu_info *pcpui = this_cpu();
 	struct proc *old = pcpui->cur_proc;
@@ -445,7 +445,7 @@ static void set_owning_proc(struct proc *p, uint32_t vcoreid)
 
 /* The core stops owning its process. The arch hook runs first, while the
  * owning_proc ref still keeps the process (and its GPC) alive. */
-void clear_owning_proc(uint32_t coreid)
+__attribute__((noinline)) void clear_owning_proc(uint32_t coreid)
 {
 	struct per_cpu_info *pcpui = per_cpu(coreid);
 	struct proc *p = pcpui->owning_proc;
@@ -459,7 +459,7 @@ void clear_owning_proc(uint32_t coreid)
 		proc_decref(p, PROC_REF_OWNING);
 }
 
-void __abandon_core(void)
+__attribute__((noinline)) void __abandon_core(void)
 {
 	struct per_cpu_info *pcpui = this_cpu();
 	struct proc *old = pcpui->cur_proc;
@@ -473,7 +473,7 @@ void __abandon_core(void)
 }
 
 /* Leave whatever address space is loaded: nobody owns this core now. */
-void abandon_core(void)
+__attribute__((noinline)) void abandon_core(void)
 {
 	if (this_cpu()->cur_proc)
 		__abandon_core();
@@ -484,7 +484,7 @@ void abandon_core(void)
  * proc. runnable_again: it was preempted or gave way (RUNNABLE_S, back on
  * the run queue); otherwise its syscall blocked (WAITING).
  */
-void proc_yield_core(bool runnable_again)
+__attribute__((noinline)) void proc_yield_core(bool runnable_again)
 {
 	struct per_cpu_info *pcpui = this_cpu();
 	struct proc *p = pcpui->owning_proc;
@@ -595,6 +595,13 @@ static void __smp_idle(void)
 		pcpui = this_cpu();
 		if (pcpui->owning_proc)
 			proc_restartcore();
+		/* Nobody owns the core: it must not pin the address space it
+		 * last ran (Akaros's try_run_proc). Dropping cur_proc may free a
+		 * process, which may queue a KMSG here: look again. */
+		if (pcpui->cur_proc) {
+			abandon_core();
+			continue;
+		}
 		p = sched_pick();
 		if (p) {
 			proc_run_s(p);

@@ -124,6 +124,12 @@ void proc_decref(struct proc *p, enum proc_ref_reason why);
 /* Take a ref only if the count is not zero (a lookup racing the last put):
  * returns false, without an error, when the proc is already being freed. */
 bool proc_incref_not_zero(struct proc *p, enum proc_ref_reason why);
+/* The call site is the return address, so a call must never be a tail
+ * call (a jmp would report the caller's caller): the empty asm after each
+ * call keeps the compiler from making it one. (proc_decref) in parentheses
+ * is the function, not this macro. */
+#define proc_incref(p, why) ({ (proc_incref)(p, why); asm volatile(""); })
+#define proc_decref(p, why) ({ (proc_decref)(p, why); asm volatile(""); })
 extern volatile int proc_kref_errors;
 
 /* Lifecycle. */
