@@ -21,6 +21,8 @@ static void copy_str(char *dst, const char *src, size_t n)
 		dst[i] = '\0';
 }
 
+struct trace_cpu_ring trace_cpu_rings[TRACE_MAX_CPUS];
+
 void trace_area_init(const struct trace_area_config *cfg)
 {
 	struct trace_area_header *h = &trace_area.hdr;
@@ -50,6 +52,8 @@ void trace_area_init(const struct trace_area_config *cfg)
 		r->cpu = c;
 		/* Stop mode keeps the last slot for the ring_full marker. */
 		r->limit = cfg->mode == TRACE_MODE_STOP ? TRACE_RING_RECORDS - 1 : UINT64_MAX;
+		trace_cpu_rings[c].desc = r;
+		trace_cpu_rings[c].slots = trace_area.slot[c];
 		/* The slots stay as they are (zero in .bss): a zeroed slot reads
 		 * as id 0 with no fields, which matches no event's field count,
 		 * so a reader never takes it for a committed record. */

@@ -81,6 +81,17 @@ extern struct trace_area trace_area;
 extern uint8_t trace_event_on[TRACE_NUM_EVENTS];
 
 /*
+ * Each CPU's descriptor and slots as two pointers (set by trace_area_init),
+ * so the hot path turns a CPU number into both with one shift and two
+ * loads instead of recomputing two scaled offsets into trace_area.
+ */
+struct trace_cpu_ring {
+	struct trace_ring_desc *desc;
+	struct trace_record *slots;
+};
+extern struct trace_cpu_ring trace_cpu_rings[TRACE_MAX_CPUS];
+
+/*
  * Slow path, out of line: the reservation hit the stop-mode limit. The
  * first writer past it leaves the ring_full marker; the rest are counted
  * by next_seq alone.
@@ -100,15 +111,15 @@ trace_emit(unsigned id, unsigned nfields, const uint64_t *v)
 	/* No bounds mask: core_id() < MAX_CPUS <= TRACE_MAX_CPUS (trace_kernel.c
 	 * asserts it), and before %gs is set core_id() faults on page 0. */
 	unsigned long cpu = trace_cpu();
-	struct trace_ring_desc *r = &trace_area.hdr.ring[cpu];
-	struct trace_record *ring = trace_area.slot[cpu];
+	const struct trace_cpu_ring *cr = &trace_cpu_rings[cpu];
+	struct trace_ring_desc *r = cr->desc;
 	uint64_t seq = trace_local_xadd(&r->next_seq, 1);
 
 	if (__builtin_expect(seq >= r->limit, 0)) {
 		trace_ring_full(cpu, seq);
 		return;
 	}
-	struct trace_record *rec = ring + (seq & (TRACE_RING_RECORDS - 1));
+	struct trace_record *rec = cr->slots + (seq & (TRACE_RING_RECORDS - 1));
 	trace_store_tsc(&rec->tsc);
 	for (unsigned i = 0; i < nfields; i++)
 		rec->field[i] = v[i];
