@@ -299,6 +299,132 @@ def run_bochs(a, out):
                 seconds=round(elapsed, 3), image=image)
 
 
+# ---------------------------------------------------------------- by hand
+
+def exit_word(rc):
+    return QEMU_EXIT.get(rc, "triple fault or reset" if rc == 0 else f"QEMU error (exit {rc})")
+
+
+def interactive_qemu(a):
+    """make qemu: COM1 on this terminal. Ctrl-C goes to the kernel (the
+    shell's ctrl-c); Ctrl-A X quits QEMU, Ctrl-A C toggles its monitor.
+    Not deterministic (no -icount): meant for a person at the keyboard."""
+    need_tool(QEMU, "qemu")
+    if not os.path.isfile(a.kernel32):
+        raise RunError(f"no {a.kernel32}: build it with 'make'")
+    argv = [QEMU, "-kernel", a.kernel32, "-append", a.cmdline, "-smp", str(a.cpus),
+            "-m", f"{RAM_MB}M", "-no-reboot", "-display", "none",
+            "-chardev", "stdio,id=con,mux=on,signal=off",
+            "-serial", "chardev:con", "-mon", "chardev=con,mode=readline",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    print(f"run: QEMU, {a.cpus} CPU(s), cmdline '{a.cmdline}'. Ctrl-A X quits, Ctrl-C goes to tkern.",
+          file=sys.stderr)
+    rc = subprocess.run(argv).returncode
+    print(f"\nrun: QEMU ended: {exit_word(rc)}", file=sys.stderr)
+    return 0 if rc == 33 else 1
+
+
+def interactive_bochs(a):
+    """make bochs: Bochs's COM1 is a pseudo-terminal that this function
+    joins to the user's terminal (Bochs's own term display, the VGA screen,
+    goes to OUT/emulator.log). Ctrl-] quits."""
+    import pty
+    import select
+    import termios
+    import tty
+    need_tool(BOCHS, "bochs")
+    if not os.path.isfile(a.kernel):
+        raise RunError(f"no {a.kernel}: build it with 'make'")
+    out = os.path.abspath(a.out)
+    os.makedirs(out, exist_ok=True)
+    iso = os.path.join(out, "tkern.iso")
+    mk = subprocess.run([os.path.join(ROOT, "tools", "mkiso.sh"), a.kernel, iso, a.cmdline],
+                        capture_output=True, text=True)
+    if mk.returncode != 0:
+        raise RunError("making the boot ISO failed: " + mk.stderr.strip())
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    rc_text = os.path.join(out, "bochsrc")
+    cfg = bochsrc(a, out, iso).replace(
+        f"com1: enabled=1, mode=file, dev={os.path.join(out, 'console.log')}",
+        f"com1: enabled=1, mode=term, dev={os.ttyname(slave)}")
+    cfg = cfg.replace(f"clock: sync=none, time0={BOCHS_TIME0}", "clock: sync=realtime, time0=local")
+    with open(rc_text, "w") as f:
+        f.write(cfg)
+    rc_file = os.path.join(out, "bochs.dbg")
+    with open(rc_file, "w") as f:
+        f.write("c\nquit\n")
+    env = dict(os.environ, TERM="xterm")
+    log = open(os.path.join(out, "emulator.log"), "wb")
+    proc = subprocess.Popen([BOCHS, "-q", "-f", rc_text, "-rc", rc_file], stdin=subprocess.DEVNULL,
+                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=out,
+                            start_new_session=True)
+    print(f"run: Bochs, {a.cpus} CPU(s), cmdline '{a.cmdline}'. Ctrl-] quits; "
+          f"Bochs's log is in {a.out}/bochs.log.", file=sys.stderr)
+    stdin = sys.stdin.fileno()
+    saved = termios.tcgetattr(stdin) if os.isatty(stdin) else None
+    seen = b""
+    try:
+        if saved:
+            tty.setraw(stdin)
+        while proc.poll() is None:
+            r, _, _ = select.select([master, stdin], [], [], 0.2)
+            if master in r:
+                data = os.read(master, 4096)
+                seen = (seen + data)[-4096:]
+                os.write(sys.stdout.fileno(), data)
+            if stdin in r:
+                data = os.read(stdin, 1024)
+                if not data or b"\x1d" in data:
+                    break
+                os.write(master, data)
+    finally:
+        if saved:
+            termios.tcsetattr(stdin, termios.TCSADRAIN, saved)
+        stop(proc)
+        log.close()
+        os.close(master)
+        os.close(slave)
+        remove(iso)
+    marker = last_marker(seen.decode("utf-8", "replace"))
+    print(f"\nrun: Bochs ended: {marker or 'stopped'}", file=sys.stderr)
+    return 0 if marker == "success" else 1
+
+
+def run_gdb(a):
+    """make gdb: QEMU paused before the first instruction, a gdbstub on
+    the given port, COM1 into OUT/console.log, and GDB in the foreground;
+    QEMU goes away with GDB. Deterministic like a scripted run (-icount)."""
+    need_tool(QEMU, "qemu")
+    need_tool("gdb", "gdb")
+    for f in (a.kernel, a.kernel32):
+        if not os.path.isfile(f):
+            raise RunError(f"no {f}: build it with 'make'")
+    if not a.gdbinit or not os.path.isfile(a.gdbinit):
+        raise RunError("--gdb needs --gdbinit FILE (make gdb generates build/gdbinit)")
+    out = os.path.abspath(a.out)
+    os.makedirs(out, exist_ok=True)
+    remove(os.path.join(out, "console.log"))
+    argv = qemu_argv(a, out, a.kernel32, None) + ["-S", "-gdb", f"tcp:127.0.0.1:{a.gdb}"]
+    log = open(os.path.join(out, "emulator.log"), "wb")
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        time.sleep(0.3)
+        if proc.poll() is not None:
+            log.flush()
+            raise RunError(f"QEMU did not start (port {a.gdb} in use?): "
+                           + read_text(os.path.join(out, "emulator.log")).strip()[-300:])
+        print(f"run: QEMU paused, gdbstub on localhost:{a.gdb}; the console goes to "
+              f"{a.out}/console.log (tail -f it in another terminal).", file=sys.stderr)
+        # GDB gets the terminal's SIGINT (Ctrl-C stops the guest); QEMU,
+        # in its own session, does not.
+        return subprocess.run(["gdb", "-q", "-x", a.gdbinit]).returncode
+    finally:
+        stop(proc)
+        log.close()
+
+
 # ---------------------------------------------------------------- common
 
 def read_text(path):
@@ -360,6 +486,13 @@ def parse_args(argv):
                    default=env.get("KEEP_RAM", "") not in ("", "0"),
                    help="keep OUT/ram.bin (QEMU) / the ISO (Bochs) after the run")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--interactive", action="store_true",
+                      help="console on this terminal, keyboard to the kernel (make qemu / make bochs)")
+    mode.add_argument("--gdb", type=int, metavar="PORT",
+                      help="QEMU stopped before the first instruction with a gdbstub on PORT, "
+                           "and GDB attached with --gdbinit (make gdb)")
+    p.add_argument("--gdbinit", help="the GDB script for --gdb")
     a = p.parse_args(argv)
     if not 1 <= a.cpus <= MAX_CPUS:
         p.error(f"--cpus must be 1..{MAX_CPUS}, not {a.cpus}")
@@ -379,6 +512,14 @@ def parse_args(argv):
 
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
+    if a.interactive or a.gdb:
+        try:
+            if a.gdb:
+                return run_gdb(a)
+            return interactive_qemu(a) if a.emu == "qemu" else interactive_bochs(a)
+        except RunError as e:
+            print(f"run.py: {e}", file=sys.stderr)
+            return 1
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
     for f in ("console.log", "status", "reason", "run.json", "trace.raw", "ram.bin",

@@ -1,0 +1,39 @@
+#!/usr/bin/python3
+"""tools/bench_boot.py: boot-time figures for `make bench` (name: value unit).
+
+Wall-clock seconds of one scripted boot to the exit marker (ktest=none, no
+lab): QEMU with 1 and 4 CPUs (TCG, -icount), Bochs with 1 and 2 CPUs. A
+benchmark, not a test: it never fails on a slow machine, only on a boot
+that does not succeed.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CASES = [("qemu", 1), ("qemu", 4), ("bochs", 1), ("bochs", 2)]
+
+
+def main():
+    bad = 0
+    with tempfile.TemporaryDirectory(prefix="tkern-bench-") as tmp:
+        for emu, cpus in CASES:
+            out = os.path.join(tmp, f"{emu}{cpus}")
+            t0 = time.monotonic()
+            p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "run.py"),
+                                "--emu", emu, "--cpus", str(cpus), "--out", out, "-q"],
+                               capture_output=True, text=True)
+            dt = time.monotonic() - t0
+            if p.returncode != 0:
+                print(f"boot.{emu}.cpus{cpus}: failed ({p.stderr.strip()})", file=sys.stderr)
+                bad += 1
+                continue
+            print(f"boot.{emu}.cpus{cpus}.wall: {dt:.2f} s")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
