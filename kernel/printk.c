@@ -245,9 +245,10 @@ int panic_begin(void)
 	}
 	if (panic_cpu == me) {
 		/* A fault inside our own report: the report cannot finish, so
-		 * leave now with what got out. */
+		 * leave now with what got out, without the steps (stopping the
+		 * other CPUs) that may be what faulted. */
 		printk("PANIC: fault while panicking; exiting\n");
-		panic_finish();
+		machine_exit(EXIT_PANIC);
 	}
 	/* Another CPU is reporting and will exit the machine. */
 	return 0;
