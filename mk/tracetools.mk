@@ -28,7 +28,7 @@ PF_HDRS     := tools/perfetto/convert.h tools/perfetto/pf_writer.h \
 CHECK_SRCS  := tools/tracecheck.c tools/perfetto/event_map.c tools/kaddr2line.c
 CHECK_HDRS  := tools/perfetto/event_map.h tools/perfetto/event_map.def tools/kaddr2line.h
 
-TRACETOOLS  := $(BIN)/trace2perfetto $(BIN)/trace-schema-json
+TRACETOOLS  := $(BIN)/trace2perfetto $(BIN)/tracecheck $(BIN)/trace-schema-json
 
 .PHONY: all tracetools test-tracetools tracetools-bench test bench
 all: tracetools
