@@ -34,10 +34,11 @@ static const char *const exit_word[] = {
 	[EXIT_FAIL] = "fail",
 };
 
-/* Set by the first machine_exit. A fault inside the exit path (say in the
- * trace flush) comes back here through the panic path: the second call
- * goes straight to the emulator ports instead of looping. */
-static volatile int exiting;
+/* The CPU (initial APIC ID) that called machine_exit first. A fault inside
+ * its exit path (say in the trace flush) comes back here through the panic
+ * path: that second call goes straight to the emulator ports instead of
+ * looping. Any other CPU arriving later halts and lets the first finish. */
+static volatile int exiting_cpu = -1;
 
 static __attribute__((noreturn)) void leave_emulator(enum exit_status status)
 {
@@ -55,7 +56,11 @@ void machine_exit(enum exit_status status)
 	cli();
 	if ((unsigned)status > EXIT_FAIL)
 		status = EXIT_FAIL;
-	if (__atomic_exchange_n(&exiting, 1, __ATOMIC_ACQ_REL)) {
+	int me = (int)cpu_initial_apic_id(), none = -1;
+	if (!__atomic_compare_exchange_n(&exiting_cpu, &none, me, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if (exiting_cpu != me)
+			halt_forever();
 		serial_flush();
 		leave_emulator(status);
 	}
