@@ -11,6 +11,8 @@
 #include "kernel/ksyms.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/vectors.h"
+#include "kernel/arch/x86_64/gdt.h"
+#include "vmx/vmx.h"
 #include "trace/trace.h"
 #include "trace/kernel/trap_events.h"
 
@@ -114,6 +116,8 @@ void trap_fatal(struct trapframe *tf)
 	/* The trap itself is already in the trace (trap_dispatch); the panic
 	 * record follows it, before the report and the flush. */
 	trace_panic((const void *)tf->rip);
+	/* A VMX wrapper's ud2 says which instruction failed, and how. */
+	vmx_report_fail(tf);
 	print_report(tf);
 	panic_finish();
 }
@@ -121,6 +125,12 @@ void trap_fatal(struct trapframe *tf)
 void trap_dispatch(struct trapframe *tf)
 {
 	trap_handler_t h = handlers[tf->vector & 0xff];
+	/* The emulated VMX backend's guest is the only code on the 32-bit
+	 * user code segment: its traps are VM exits, and an interrupt's
+	 * handler runs later, where the exit lets the interrupt in, as on
+	 * real VMX (vmx/backend_emu.c). */
+	if (tf->cs == GDT_UCODE32)
+		vmx_emu_guest_trap(tf, h);
 	trace_trap_enter(tf);
 	if (h) {
 		h(tf);

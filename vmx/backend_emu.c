@@ -38,6 +38,7 @@
 #include "kernel/string.h"
 #include "kernel/trap.h"
 #include "trace/trace.h"
+#include "trace/kernel/trap_events.h"
 
 /* ---- the machine the model sees: all of RAM, the host's MAXPHYADDR ---- */
 
@@ -305,10 +306,26 @@ static void emu_take_interrupt(void)
 {
 	struct emu_core *c = me();
 
-	if (c->irq_handler)
-		c->irq_handler(c->irq_tf);
+	if (!c->irq_tf)
+		return;
+	/* On real VMX the interrupt arrives here, in the host kernel, at the
+	 * point interrupts are enabled after the exit: the handler must see a
+	 * kernel-mode frame, not the guest's (a timer handler that preempts
+	 * user mode would otherwise take the guest for a user context). */
+	struct trapframe ktf = *c->irq_tf;
+	ktf.cs = GDT_KCODE;
+	ktf.ss = GDT_KDATA;
+	ktf.rip = (uint64_t)(uintptr_t)emu_take_interrupt;
+	ktf.rsp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+	ktf.rflags = read_rflags();
+	trap_handler_t h = c->irq_handler;
 	c->irq_handler = NULL;
 	c->irq_tf = NULL;
+	/* The events trap_dispatch writes around a handler. */
+	trace_trap_enter(&ktf);
+	if (h)
+		h(&ktf);
+	trace_trap_exit(&ktf);
 }
 
 void vmx_emu_guest_trap(struct trapframe *tf, trap_handler_t irq_handler)

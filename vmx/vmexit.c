@@ -20,6 +20,7 @@
  * The kernel never trusts the guest to be well-behaved.
  */
 #include "vmx/vmx.h"
+#include "vmx/vmm_abi.h"
 #include "vmx/backend.h"
 #include "vmx/ept.h"
 #include "vmx/gpc.h"
@@ -34,6 +35,7 @@
 #include "kernel/printk.h"
 #include "kernel/proc.h"
 #include "kernel/string.h"
+#include "kernel/syscall.h"
 #include "kernel/uaccess.h"
 #include "trace/trace.h"
 
@@ -44,14 +46,9 @@
 
 void vmx_pop_vm_ctx(struct user_context *ctx) __attribute__((noreturn));
 
-static struct proc *current_proc(void)
+long sys_vmm_map(SYSCALL_ARGS)
 {
-	return this_cpu()->cur_proc;
-}
-
-long sys_vmm_map(uint64_t gpa, uint64_t user_src, uint64_t len)
-{
-	struct proc *p = current_proc();
+	uint64_t gpa = a0, user_src = a1, len = a2;
 
 	if ((gpa & 0xfff) || len == 0 || len > GUEST_MAX_PAGES * PAGE_SIZE ||
 	    gpa >= GUEST_PHYS_LIMIT || len > GUEST_PHYS_LIMIT - gpa)
@@ -67,9 +64,9 @@ long sys_vmm_map(uint64_t gpa, uint64_t user_src, uint64_t len)
 	return 0;
 }
 
-long sys_vmm_gpc_create(uint64_t gpcid, uint64_t rip, uint64_t rsp)
+long sys_vmm_gpc_create(SYSCALL_ARGS)
 {
-	struct proc *p = current_proc();
+	uint64_t gpcid = a0, rip = a1, rsp = a2;
 
 	if (!p->eptp || gpcid >= GPCS_PER_PROC || rip >= GUEST_PHYS_LIMIT ||
 	    rsp > GUEST_PHYS_LIMIT)
@@ -77,9 +74,9 @@ long sys_vmm_gpc_create(uint64_t gpcid, uint64_t rip, uint64_t rsp)
 	return gpc_create(p, (uint32_t)gpcid, rip, rsp) ? 0 : -EAGAIN;
 }
 
-long sys_vmm_run(uint64_t gpcid, uint64_t user_exit)
+long sys_vmm_run(SYSCALL_ARGS)
 {
-	struct proc *p = current_proc();
+	uint64_t gpcid = a0, user_exit = a1;
 	struct guest_pcore *gpc = gpc_lookup(p, (uint32_t)gpcid);
 	struct user_context *ctx = this_cpu()->cur_ctx;
 	struct vmm_exit probe;

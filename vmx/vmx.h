@@ -34,20 +34,7 @@ void vmx_emu_guest_trap(struct trapframe *tf, trap_handler_t handler)
  * VM-instruction error), trace it, and return true. */
 bool vmx_report_fail(const struct trapframe *tf);
 
-/* System calls of a VMM process (kernel/syscall.c dispatches to them). */
-long sys_vmm_map(uint64_t gpa, uint64_t user_src, uint64_t len);
-long sys_vmm_gpc_create(uint64_t gpcid, uint64_t rip, uint64_t rsp);
-long sys_vmm_run(uint64_t gpcid, uint64_t user_exit);
-
-/* What sys_vmm_run reports when the guest hands control back (the VMM
- * reads it from the address it passed). Shared with kernel/user/vmm.c. */
-struct vmm_exit {
-	uint32_t reason;		/* basic exit reason (vmx_arch.h) */
-	uint32_t gpcid;
-	uint64_t qualification;
-	uint64_t guest_rip;		/* of the exiting instruction */
-	uint64_t guest_phys;		/* EPT violation: the address */
-	uint64_t rax, rbx, rcx, rdx;	/* guest registers: hypercall args */
-};
+/* The VMM's system calls (sys_vmm_map, sys_vmm_gpc_create, sys_vmm_run)
+ * are in kernel/syscall.def and vmexit.c; their ABI in vmx/vmm_abi.h. */
 
 #endif
