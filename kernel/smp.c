@@ -147,12 +147,16 @@ void ap_main(uint64_t core)
 		panic("smp: core %u has APIC ID %u, started as %u",
 		      (unsigned)core, this_cpu()->apic_id, expected);
 
+	/* The process model's per-core state before `online`: the boot CPU
+	 * waits for `online` before it goes on, so nothing reaches this core
+	 * half set up, and every core's allocations happen in a fixed order. */
+	proc_core_init();
+
 	printk("CPU %u online\n", (unsigned)core);
 	this_cpu()->online = true;
 	trace_cpu_online(core, this_cpu()->apic_id);
 
 	/* Idle until there is work: processes, KMSGs (kernel/proc.c). */
-	proc_core_init();
 	smp_idle();
 }
 
