@@ -24,6 +24,7 @@
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "kernel/exit.h"
+#include "kernel/ksyms.h"
 #include "kernel/elf.h"
 #include "kernel/errno.h"
 #include "kernel/cmdline.h"
@@ -38,7 +39,7 @@ static struct spinlock proc_table_lock = SPINLOCK_INIT("proc_table");
 static int next_pid = 1;
 static int procs_live;
 volatile int proc_kref_errors;
-/* Set once the first process exists: from then on, the last free ends the run. */
+/* Set when init starts: from then on, the last free ends the run. */
 static bool shutdown_when_empty;
 
 /* Per core, the copy of the trapped user context (Akaros: actual_ctx): the
@@ -81,9 +82,12 @@ static void kref_report(struct proc *p, int64_t count, void *site,
 {
 	__atomic_fetch_add(&proc_kref_errors, 1, __ATOMIC_RELAXED);
 	trace_kref_error(p->pid, p, count, site, why, kind);
-	printk("KREF ERROR: %s on pid %d (slot %p) count %ld reason %s at %p\n",
+	char where[96];
+
+	ksym_format(where, sizeof(where), (uintptr_t)site);
+	printk("KREF ERROR: %s on pid %d (slot %p) count %ld reason %s at %s\n",
 	       kind == TRACE_kref_error_get_from_zero ? "get from zero" : "put below zero",
-	       p->pid, p, (long)count, proc_ref_reason_name(why), site);
+	       p->pid, p, (long)count, proc_ref_reason_name(why), where);
 }
 
 static bool __proc_incref(struct proc *p, enum proc_ref_reason why, void *site,
@@ -177,7 +181,6 @@ __attribute__((noinline)) struct proc *proc_alloc(const char *name, struct proc 
 	p->refcnt = 1;  /* PROC_REF_CREATE, the caller's */
 	p->pcoreid = -1;
 	procs_live++;
-	shutdown_when_empty = true;
 	spin_unlock_irqrestore(&proc_table_lock, flags);
 
 	strlcpy(p->name, name, sizeof(p->name));
@@ -714,6 +717,7 @@ void proc_start_init(void)
 	for (char *c = args; *c; c++)
 		if (*c == ',')
 			*c = ' ';
+	shutdown_when_empty = true;
 	p = proc_create(name, args, NULL, &err);
 	if (!p)
 		panic("init: cannot start '%s' (error %d)", name, err);
