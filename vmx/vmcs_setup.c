@@ -130,7 +130,10 @@ void vmcs_setup_gpc(struct guest_pcore *gpc, uint64_t rip, uint64_t rsp)
 	vmcs_write(GUEST_SYSENTER_CS, 0);
 	vmcs_write(GUEST_SYSENTER_ESP, 0);
 	vmcs_write(GUEST_SYSENTER_EIP, 0);
-	vmcs_write(GUEST_RFLAGS, 0x2);
+	/* IF set: with external-interrupt exiting every interrupt exits
+	 * whatever the guest's IF (SDM 25.2), but Bochs 2.7 holds it pending
+	 * while the guest's IF is 0, and a spinning guest must be stoppable. */
+	vmcs_write(GUEST_RFLAGS, 0x202);
 	vmcs_write(GUEST_RIP, rip);
 	vmcs_write(GUEST_RSP, rsp);
 	vmcs_write(GUEST_ACTIVITY_STATE, 0);
