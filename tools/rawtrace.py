@@ -217,11 +217,13 @@ class Writer:
     """Builds a raw trace the way traceextract writes one."""
 
     def __init__(self, tsc_hz=2_000_000_000, ncpus=2, cmdline="", backend="emulated",
-                 bugs="", panic=False):
+                 bugs="", panic=False, chunk_records=CHUNK_MAX_RECORDS):
         self.sch = schema()
         self.tsc_hz, self.ncpus = tsc_hz, ncpus
         self.cmdline, self.backend, self.bugs, self.panic = cmdline, backend, bugs, panic
         self.records = {}     # cpu -> list of (tsc, id, values)
+        # Smaller chunks than the extractor's make damage cost fewer records.
+        self.chunk_records = min(chunk_records, CHUNK_MAX_RECORDS)
 
     def add(self, cpu, tsc, name, /, **fields):
         ev = self.sch["by_name"][name]
@@ -279,7 +281,7 @@ class Writer:
                 run.append(REC_HDR.pack(tsc, eid, len(vals), 0, seq & 0xffffffff)
                            + struct.pack("<%dQ" % len(vals), *vals))
                 seq += 1
-                if len(run) == CHUNK_MAX_RECORDS:
+                if len(run) == self.chunk_records:
                     body.append((cpu, run_seq, run))
                     run = []
             if run:

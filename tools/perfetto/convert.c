@@ -25,6 +25,7 @@ struct lane {              /* a track with at most one open slice */
 	bool open;
 	uint64_t key;      /* what the open slice is about (gpc, pid) */
 	uint32_t pid;
+	bool lingering;    /* VMCS lane: lazily unloaded, not in use */
 };
 
 struct cpu_state {
@@ -226,6 +227,7 @@ static void lane_open(struct conv *c, struct lane *l, uint64_t ts, const char *n
 	l->open = true;
 	l->key = key;
 	l->pid = pid;
+	l->lingering = false;
 }
 
 /* The activity stack of a core. */
@@ -444,6 +446,12 @@ static void on_event(struct conv *c, const struct tl_event *e)
 		break;
 
 	case ROLE_GUEST_BEGIN:
+		/* Entering the guest with a lingering VMCS: it is in use again. */
+		if (s->vmcs.open && s->vmcs.lingering && s->vmcs.key == fld(e, EF_GPC)) {
+			pid_name(who, sizeof(who), s->vmcs.pid);
+			snprintf(name, sizeof(name), "%s VMCS loaded", who);
+			lane_open(c, &s->vmcs, ts, name, cat, NULL, s->vmcs.key, s->vmcs.pid);
+		}
 		ann_fields(c, &as, e);
 		pid_name(who, sizeof(who), fld(e, EF_PID));
 		snprintf(name, sizeof(name), "guest of %s", who);
@@ -646,6 +654,7 @@ static void on_event(struct conv *c, const struct tl_event *e)
 		snprintf(name, sizeof(name), "%s VMCS %s", who,
 			 role == ROLE_VMCS_LOAD ? "loaded" : "lingering");
 		lane_open(c, &s->vmcs, ts, name, cat, &as, gpc, (uint32_t)fld(e, EF_PID));
+		s->vmcs.lingering = role == ROLE_VMCS_LINGER;
 		break;
 	}
 	case ROLE_VMCS_CLEAR: {

@@ -1,0 +1,136 @@
+"""traceplot: what the plot scripts share: reading a raw trace (through
+tools/rawtrace.py), time units, per-process colours, the crash marker and the
+command line (IN.raw -o OUT.png [--svg]).
+
+The intervals drawn (cur_proc, owning_proc and VMCS state per CPU) are
+computed here from the same events trace2perfetto reads for its lanes
+(tools/perfetto/event_map.def), so the PNG and the Perfetto view agree.
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")  # headless: no display needed, ever
+import matplotlib.pyplot as plt  # noqa: E402,F401
+
+import rawtrace  # noqa: E402
+
+
+def parse_args(description):
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("trace", help="raw trace (trace.raw)")
+    ap.add_argument("-o", "--output", required=True, help="image to write (.png, or .svg)")
+    ap.add_argument("--svg", action="store_true", help="write SVG whatever the file name says")
+    ap.add_argument("--title", help="title instead of the default")
+    return ap.parse_args()
+
+
+def load(path):
+    """The decoded trace, or exit 2 with a clear message."""
+    try:
+        t = rawtrace.read(path)
+    except (OSError, rawtrace.TraceError) as e:
+        sys.exit("%s: %s: %s" % (os.path.basename(sys.argv[0]), path, e))
+    if t.damaged:
+        print("%s: warning: %s: %s; plotting the %d events before it"
+              % (os.path.basename(sys.argv[0]), path, t.error, len(t.events)), file=sys.stderr)
+    if not t.events:
+        sys.exit("%s: %s: no events to plot" % (os.path.basename(sys.argv[0]), path))
+    return t
+
+
+def time_unit(t):
+    """(divisor from ns, label) so that the run spans a readable range."""
+    span = t.ns(t.events[-1].ts)
+    for div, name in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
+        if span >= 10 * div:
+            return div, name
+    return 1.0, "ns"
+
+
+def pid_color(pid):
+    """A stable colour per pid (the same in every plot of a run)."""
+    cmap = plt.get_cmap("tab10")
+    return cmap((pid - 1) % 10) if pid else (0.6, 0.6, 0.6, 1.0)
+
+
+def crash(t):
+    """(ns, text) of the first trap or panic of a crashed run, else None."""
+    if not t.panicked:
+        return None
+    for e in t.events:
+        if e.name in ("trap", "panic"):
+            if e.name == "trap":
+                return t.ns(e.ts), "crash: %s trap" % t.enum_name("trap_vector", e["vector"])
+            return t.ns(e.ts), "crash: panic"
+    return t.ns(t.events[-1].ts), "crash"
+
+
+def mark_crash(ax, t, div, label=True):
+    c = crash(t)
+    if c:
+        ax.axvline(c[0] / div, color="red", linewidth=2, linestyle="--",
+                   label=c[1] if label else None, zorder=5)
+    return c
+
+
+def lanes(t):
+    """Per CPU: {"cur_proc": [(start, end, pid, state)], "owning_proc": ..., "VMCS": ...}.
+
+    VMCS states: "loaded" (VMPTRLD), "lingering" (lazy unload), "freed"
+    (its proc freed while the core still caches it). Times in ns; a lane
+    still open at the end of the trace ends there.
+    """
+    end = t.ns(t.events[-1].ts)
+    out = {}
+    open_ = {}
+    gpc_pid = {}
+
+    def close(cpu, lane, ts):
+        cur = open_.pop((cpu, lane), None)
+        if cur:
+            out.setdefault(cpu, {}).setdefault(lane, []).append((cur[0], ts, cur[1], cur[2]))
+        return cur
+
+    def start(cpu, lane, ts, pid, state, key=None):
+        close(cpu, lane, ts)
+        open_[(cpu, lane)] = (ts, pid, state, key)
+
+    for e in t.events:
+        ts = t.ns(e.ts)
+        out.setdefault(e.cpu, {})
+        if e.name in ("cur_proc", "owning_proc"):
+            if e["new"]:
+                start(e.cpu, e.name, ts, e["new"], "")
+            else:
+                close(e.cpu, e.name, ts)
+        elif e.name in ("vmptrld", "vmcs_lazy_unload"):
+            gpc_pid[e["gpc"]] = e["pid"]
+            start(e.cpu, "VMCS", ts, e["pid"], "loaded" if e.name == "vmptrld" else "lingering",
+                  e["gpc"])
+        elif e.name == "vm_entry":
+            cur = open_.get((e.cpu, "VMCS"))
+            if cur and cur[3] == e["gpc"] and cur[2] == "lingering":   # in use again
+                start(e.cpu, "VMCS", ts, cur[1], "loaded", cur[3])
+        elif e.name == "vmclear":
+            cur = open_.get((e.cpu, "VMCS"))
+            if cur and cur[3] == e["gpc"]:
+                close(e.cpu, "VMCS", ts)
+        elif e.name == "gpc_free":
+            for (cpu, lane), cur in list(open_.items()):
+                if lane == "VMCS" and cur[3] == e["gpc"]:
+                    start(cpu, "VMCS", ts, cur[1], "freed", cur[3])
+    for (cpu, lane) in list(open_):
+        close(cpu, lane, end)
+    return out
+
+
+def save(fig, args):
+    out = args.output
+    fmt = "svg" if args.svg or out.endswith(".svg") else "png"
+    fig.savefig(out, format=fmt, dpi=120, bbox_inches="tight")
+    print("%s: wrote %s" % (os.path.basename(sys.argv[0]), out))
