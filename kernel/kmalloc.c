@@ -12,6 +12,11 @@
  * Like the page allocator, each slab hands out its objects next-fit, so a
  * freed object is reused as late as possible and the addresses depend only
  * on the order of calls.
+ *
+ * An empty slab stays with its size class rather than going back to the
+ * page allocator: kmalloc's footprint is its peak use, and a stale pointer
+ * into a freed object keeps reading poison instead of some page table that
+ * took the page over.
  */
 #include "kernel/mm.h"
 #include "kernel/printk.h"
