@@ -8,6 +8,7 @@
 #include "kernel/ktest.h"
 #include "kernel/mm.h"
 #include "kernel/string.h"
+#include "kernel/arch/x86_64/arch.h"
 
 static bool all_bytes(const void *p, uint8_t v, size_t n)
 {
@@ -32,6 +33,18 @@ KTEST(page_alloc_zeroed_and_aligned)
 	KT_EQ(mm_free_pages(), before - 1);
 	page_free(p);
 	KT_EQ(mm_free_pages(), before);
+}
+
+KTEST(v2p_of_kernel_image_and_direct_map)
+{
+	static uint64_t in_bss;
+	uint64_t pa = V2P(&in_bss);
+
+	/* The kernel image is at its link address and in the direct map. */
+	KT_EQ(pa, (uintptr_t)&in_bss - KERNEL_VMA_BASE);
+	KT_EQ(V2P(P2V(pa)), pa);
+	in_bss = 0x1234;
+	KT_EQ(*(volatile uint64_t *)P2V(pa), 0x1234);
 }
 
 KTEST(page_free_poisons_and_catches_double_free)

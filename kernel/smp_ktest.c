@@ -8,6 +8,7 @@
  */
 #include <stddef.h>
 #include "kernel/ktest.h"
+#include "kernel/acpi.h"
 #include "kernel/cmdline.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
@@ -92,6 +93,22 @@ KTEST(percpu_identity_on_every_core)
 		KT_EQ(ident[i].core, i);
 		KT_EQ(ident[i].lapic, per_cpu(i)->apic_id);
 		KT_ASSERT(per_cpu(i)->online);
+	}
+}
+
+KTEST(acpi_madt_lists_every_online_core)
+{
+	uint32_t ids[MAX_CPUS];
+	int n = acpi_madt_cpus(ids, MAX_CPUS);
+
+	/* smp.c started exactly the CPUs the MADT lists (up to MAX_CPUS), and
+	 * each core's APIC ID is one of them, once. */
+	KT_EQ(n < MAX_CPUS ? n : MAX_CPUS, num_cores());
+	for (uint32_t c = 0; c < num_cores(); c++) {
+		int found = 0;
+		for (int i = 0; i < n && i < MAX_CPUS; i++)
+			found += ids[i] == per_cpu(c)->apic_id;
+		KT_EQ(found, 1);
 	}
 }
 
