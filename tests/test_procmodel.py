@@ -1,0 +1,240 @@
+"""The Akaros-style process model, checked from the trace (tracecat).
+
+Scenarios are user programs chosen on the kernel command line
+(init=NAME initargs=a,b), run on QEMU with 1 and 4 CPUs:
+
+  - init spawns hello, which runs and exits; init reaps it: the child's
+    refcount ends at 0 and it is freed; nothing leaks at shutdown.
+  - family: children that leave orphans behind; every process is freed.
+  - refchain int: the parent P blocks in waitpid; V (spin) gets SIGINT, and
+    its own handler destroys it *on V's core*: REFERENCE-SCENARIO.md steps
+    2-10, in order, with the table's refcounts, and P's kthread restarts on
+    that core.
+  - refchain kill: SIGKILL; the destroy runs on the *sender's* core, and
+    P's kthread restarts there.
+  - badsys: bad system call arguments give -EFAULT/-EINVAL/... and the
+    kernel carries on.
+  - the in-kernel self-tests of the process model (ktest=...).
+
+Needs `make` (build/kernel.elf, build/kernel32.elf, build/bin/tracecat);
+TKERN_KERNEL names another ELF64 kernel (its kernel32.elf beside it).
+"""
+
+import os
+import re
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KERNEL = os.environ.get("TKERN_KERNEL", os.path.join(ROOT, "build", "kernel.elf"))
+TRACECAT = os.path.join(ROOT, "build", "bin", "tracecat")
+PYTHON = "/usr/bin/python3"
+
+PROC_KTESTS = [
+    "kref_get_put_and_free",
+    "kref_get_from_zero_is_refused_and_reported",
+    "kref_underflow_is_refused_and_reported",
+    "kmsg_routine_fifo_and_no_ipi_to_self",
+    "kmsg_immediate_fifo_via_ipi",
+    "kmsg_routine_to_other_core_runs_there",
+    "kthread_block_restart_switches_cur_proc",
+]
+
+
+class Run:
+    def __init__(self, out):
+        self.out = out
+        self.status = (out / "status").read_text().strip()
+        self.console = (out / "console.log").read_text(errors="replace")
+        self.events = []
+        raw = out / "trace.raw"
+        if raw.exists():
+            text = subprocess.run([TRACECAT, "--elf", KERNEL, str(raw)], capture_output=True,
+                                  text=True, timeout=120).stdout
+            self.events = [parse(line) for line in text.splitlines() if line and line[0].isdigit()]
+
+    def find(self, name, **fields):
+        return [e for e in self.events if e["event"] == name and matches(e, fields)]
+
+
+def parse(line):
+    parts = line.split()
+    ev = {"ts": int(parts[0]), "cpu": int(parts[1]), "event": parts[2], "line": line}
+    for kv in parts[3:]:
+        if "=" in kv:
+            k, v = kv.split("=", 1)
+            ev[k] = v
+    return ev
+
+
+def matches(ev, fields):
+    return all(ev.get(k) == str(v) for k, v in fields.items())
+
+
+def boot(tmp_path, cpus, cmdline, tag):
+    out = tmp_path / f"{tag}-{cpus}"
+    cmd = [PYTHON, os.path.join(ROOT, "tools", "run.py"), "--cpus", str(cpus),
+           "--cmdline", cmdline, "--out", str(out), "--kernel", KERNEL, "-q"]
+    subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return Run(out)
+
+
+def expect_sequence(run, steps):
+    """Each step (event, fields) must appear after the previous one; returns
+    the matched events. A failure names the step and shows the trace."""
+    found, i = [], 0
+    for name, fields in steps:
+        while i < len(run.events) and not (run.events[i]["event"] == name
+                                           and matches(run.events[i], fields)):
+            i += 1
+        assert i < len(run.events), (
+            f"step {len(found)}: no {name} {fields} after "
+            f"{found[-1]['line'] if found else 'the start'}\n"
+            + "\n".join(e["line"] for e in run.events if e["event"] not in ("irq_enter", "irq_exit")))
+        found.append(run.events[i])
+        i += 1
+    return found
+
+
+def assert_clean_shutdown(run):
+    assert run.status == "success", run.console
+    assert "procs: 0 leaked, 0 kref errors" in run.console, run.console
+    assert not run.find("proc_leak"), run.console
+    assert not run.find("kref_error"), run.console
+    # Every process created was freed.
+    created = {e["pid"] for e in run.find("proc_create")}
+    freed = {e["pid"] for e in run.find("proc_free")}
+    assert created and created == freed, (created, freed)
+
+
+def refs_of(run, pid):
+    """The refcount history of pid: (event, old, new, reason, cpu)."""
+    return [(e["event"], int(e["old"]), int(e["new"]), e["reason"], e["cpu"])
+            for e in run.events if e["event"] in ("kref_get", "kref_put") and e["pid"] == str(pid)]
+
+
+@pytest.mark.parametrize("cpus", [1, 4])
+def test_child_spawned_run_exited_reaped_and_freed(tmp_path, cpus):
+    run = boot(tmp_path, cpus, "init=init", "hello")
+    assert_clean_shutdown(run)
+    assert "hello: pid 2" in run.console and "init: reaped pid 2, status 1" in run.console
+    expect_sequence(run, [
+        ("proc_create", {"pid": 2, "parent": 1}),
+        ("proc_state", {"pid": 2, "new": "RUNNING_S"}),
+        ("proc_destroy", {"pid": 2}),
+        ("proc_state", {"pid": 2, "new": "DYING"}),
+        ("reap", {"parent": 1, "child": 2}),
+        ("proc_free", {"pid": 2}),
+    ])
+    history = refs_of(run, 2)
+    assert history[-1][2] == 0 and history[-1][3] == "CHILDREN", history
+    assert all(new >= 0 for _, _, new, _, _ in history)
+
+
+@pytest.mark.parametrize("cpus", [1, 4])
+def test_family_with_orphans_leaks_nothing(tmp_path, cpus):
+    run = boot(tmp_path, cpus, "init=family initargs=3", "family")
+    assert_clean_shutdown(run)
+    assert len(run.find("proc_create")) == 7  # family, 3 children, 3 grandchildren
+    assert len(run.find("reap")) == 3
+
+
+def reference_chain(run, v, p, sig):
+    """REFERENCE-SCENARIO.md steps 2-10 for V=v, P=p, with the table's
+    refcounts of V. Returns the events of the steps."""
+    return expect_sequence(run, [
+        # 2: V's handler calls sys_proc_destroy on itself: +1 transient (5)
+        ("signal_deliver", {"pid": v, "sig": sig}),
+        ("kref_get", {"pid": v, "old": 4, "new": 5, "reason": "LOOKUP"}),
+        ("proc_destroy", {"pid": v, "state": "RUNNING_S"}),
+        # 3: a routine __death to V's own core
+        ("kmsg_send", {"handler": "__death", "type": "routine"}),
+        # 4: DYING, scheduler ref dropped (4)
+        ("proc_state", {"pid": v, "new": "DYING"}),
+        ("kref_put", {"pid": v, "old": 5, "new": 4, "reason": "SCHED"}),
+        # 5: parent signalled: P's kthread woken, __launch_kthread queued here
+        ("kthread_wake", {"pid": p}),
+        ("kmsg_send", {"handler": "__launch_kthread", "type": "routine"}),
+        # 6: sys_proc_destroy drops its transient ref (3)
+        ("kref_put", {"pid": v, "old": 4, "new": 3, "reason": "LOOKUP"}),
+        # 7: proc_restartcore drains: __death -> clear_owning_proc (2)
+        ("kmsg_dispatch_begin", {"handler": "__death"}),
+        ("owning_proc", {"old": v, "new": 0}),
+        ("kref_put", {"pid": v, "old": 3, "new": 2, "reason": "OWNING"}),
+        # 8: __launch_kthread -> restart_kthread: P's page tables, cur_proc = P (1)
+        ("kmsg_dispatch_begin", {"handler": "__launch_kthread"}),
+        ("kthread_restart", {"pid": p}),
+        ("cur_proc", {"old": v, "new": p}),
+        ("kref_put", {"pid": v, "old": 2, "new": 1, "reason": "CUR_PROC"}),
+        # 9: P's wait reaps V: children-list ref dropped -> __proc_free(V) (0)
+        ("reap", {"parent": p, "child": v}),
+        ("kref_put", {"pid": v, "old": 1, "new": 0, "reason": "CHILDREN"}),
+        ("proc_free", {"pid": v}),
+        # 10: the syscall returns; nobody owns the core: abandon_core
+        ("abandon_core", {"pid": p}),
+    ])
+
+
+@pytest.mark.parametrize("cpus", [1, 4])
+def test_sigint_victim_destroys_itself_on_its_own_core(tmp_path, cpus):
+    run = boot(tmp_path, cpus, "init=refchain initargs=int", "sigint")
+    assert_clean_shutdown(run)
+    assert "refchain: reaped V=2 status 130" in run.console, run.console
+    steps = reference_chain(run, v=2, p=1, sig="SIGINT")
+    # Steps 2-10 all happen on V's core: the one the signal was delivered on.
+    v_core = steps[0]["cpu"]
+    assert {s["cpu"] for s in steps} == {v_core}, [s["line"] for s in steps]
+    # __death and __launch_kthread went to that same core, without an IPI.
+    for s in steps:
+        if s["event"] == "kmsg_send":
+            assert s["dst"] == str(v_core), s["line"]
+    t0, t1 = steps[0]["ts"], steps[-1]["ts"]
+    assert not [e for e in run.find("ipi_send", dst=v_core) if t0 <= e["ts"] <= t1]
+    # V was running when the signal arrived: its refs were L, K, O, C = 4.
+    assert steps[1]["old"] == "4"
+
+
+@pytest.mark.parametrize("cpus", [1, 4])
+def test_sigkill_destroys_from_the_senders_core(tmp_path, cpus):
+    run = boot(tmp_path, cpus, "init=refchain initargs=kill", "sigkill")
+    assert_clean_shutdown(run)
+    steps = expect_sequence(run, [
+        ("signal_send", {"from": 3, "to": 2, "sig": "SIGKILL"}),
+        ("proc_destroy", {"pid": 2}),
+        ("proc_state", {"pid": 2, "new": "DYING"}),
+        ("kthread_wake", {"pid": 1}),
+        ("kthread_restart", {"pid": 1}),
+        ("reap", {"parent": 1, "child": 2}),
+        ("proc_free", {"pid": 2}),
+    ])
+    sender = steps[0]["cpu"]
+    # The destroy, the wake-up and P's restart all run on the sender's core.
+    assert steps[1]["cpu"] == steps[3]["cpu"] == steps[4]["cpu"] == sender, \
+        [s["line"] for s in steps]
+    assert steps[3]["target"] == str(sender)
+    assert not run.find("signal_deliver", pid=2)
+    if cpus > 1:
+        # V ran elsewhere: __death went there, by IPI.
+        death = run.find("kmsg_send", handler="__death")
+        v_death = [d for d in death if d["ts"] > steps[1]["ts"]][0]
+        assert v_death["dst"] != sender or v_death["cpu"] == sender
+
+
+@pytest.mark.parametrize("cpus", [1, 4])
+def test_bad_syscall_arguments_fail_and_kernel_survives(tmp_path, cpus):
+    run = boot(tmp_path, cpus, "init=badsys", "badsys")
+    assert_clean_shutdown(run)
+    assert "BADSYS FAIL" not in run.console, run.console
+    m = re.search(r"BADSYS DONE (\d+) passed, (\d+) failed", run.console)
+    assert m and int(m.group(1)) >= 25 and m.group(2) == "0", run.console
+    assert "PANIC" not in run.console
+
+
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_process_model_ktests(tmp_path, cpus):
+    run = boot(tmp_path, cpus, "ktest=" + ",".join(PROC_KTESTS), "ktest")
+    for name in PROC_KTESTS:
+        assert f"KTEST PASS {name}" in run.console, run.console
+    assert f"KTEST DONE {len(PROC_KTESTS)} passed, 0 failed" in run.console
+    assert run.status == "success"
