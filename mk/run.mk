@@ -46,14 +46,18 @@ bochs: all
 	@$(RUN_PY) --interactive --emu bochs --cpus $(CPUS) --cmdline "$$TKERN_CMDLINE" --out $(BUILD)/bochs
 
 # The gdbinit comes from tools/gdb/gdbinit.in (ELF, port, helper directory).
-$(BUILD)/gdbinit: tools/gdb/gdbinit.in FORCE
-	@mkdir -p $(BUILD)
+# `make gdbinit GDBINIT=FILE GDB_PORT=N` only writes it (tests use that).
+GDBINIT ?= $(BUILD)/gdbinit
+.PHONY: gdbinit
+gdbinit: $(GDBINIT)
+$(GDBINIT): tools/gdb/gdbinit.in FORCE
+	@mkdir -p $(dir $@)
 	@sed -e 's|@ELF@|$(abspath $(BUILD))/kernel.elf|g' -e 's|@PORT@|$(GDB_PORT)|g' \
 		-e 's|@GDBDIR@|$(abspath tools/gdb)|g' $< > $@.tmp && mv $@.tmp $@
 
-gdb: all $(BUILD)/gdbinit
+gdb: all $(GDBINIT)
 	@$(SETUP) qemu gdb
-	@$(RUN_PY) --gdb $(GDB_PORT) --gdbinit $(BUILD)/gdbinit --cpus $(CPUS) \
+	@$(RUN_PY) --gdb $(GDB_PORT) --gdbinit $(GDBINIT) --cpus $(CPUS) \
 		--cmdline "$$TKERN_CMDLINE" --out $(BUILD)/gdb
 
 help:
