@@ -59,7 +59,8 @@ $(BIN)/trace-schema-json: tools/trace_schema_json.c trace/schema.c $(TRACE_HDRS)
 test-tracetools: $(TRACETOOLS)
 	$(PYTHON) -m pytest -q tests/test_perfetto.py tests/test_tracecheck.py tests/test_plot.py
 
-test: test-tracetools
+# make test runs all of tests/ in one pytest (mk/test.mk); it needs these built.
+test-prep: $(TRACETOOLS)
 
 bench: tracetools-bench
 tracetools-bench: $(TRACETOOLS)

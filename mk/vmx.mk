@@ -12,6 +12,9 @@ $(VMX_MODEL_TEST): tests/vmx_model_test.c vmx/emu_model.c vmx/emu_model.h \
 
 HOSTCC ?= gcc
 
+# make test runs all of tests/ in one pytest (mk/test.mk); it needs this built.
+test-prep: $(VMX_MODEL_TEST)
+
 .PHONY: test-vmx-model
 test-vmx-model: $(VMX_MODEL_TEST)
 	$(PYTHON) -m pytest -q tests/test_vmx_model.py
