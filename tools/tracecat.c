@@ -11,7 +11,8 @@
  *     --cpu N[,N...]       only these CPUs
  *     --event NAME[,...]   only these events
  *     --cat NAME[,...]     only these categories
- *     --elf PATH           kernel ELF for symbols (default build/kernel.elf if present)
+ *     --elf PATH           kernel ELF for symbols (default: ../kernel.elf beside
+ *                          this program, else ./build/kernel.elf, if present)
  *     --no-symbols         print code addresses as hex
  *     --summary            counts per event and per CPU, lost records per CPU
  *     --header             the trace header (CPUs, TSC frequency, command line, ...)
@@ -183,6 +184,14 @@ int main(int argc, char **argv)
 
 	struct tl_syms *syms = NULL;
 	if (!nosym) {
+		/* The kernel beside the tool (build/bin/../kernel.elf), then ./build. */
+		static char beside[4096];
+		const char *slash = strrchr(argv[0], '/');
+		if (!elf && slash &&
+		    (size_t)snprintf(beside, sizeof(beside), "%.*s/../kernel.elf", (int)(slash - argv[0]),
+				     argv[0]) < sizeof(beside) &&
+		    access(beside, R_OK) == 0)
+			elf = beside;
 		if (!elf && access("build/kernel.elf", R_OK) == 0)
 			elf = "build/kernel.elf";
 		if (elf && !(syms = tl_syms_open(elf, err, sizeof(err))))
