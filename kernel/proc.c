@@ -718,9 +718,9 @@ void proc_start_init(void)
 		if (*c == ',')
 			*c = ' ';
 	shutdown_when_empty = true;
+	printk("init: starting '%s%s%s'\n", name, args[0] ? " " : "", args);
 	p = proc_create(name, args, NULL, &err);
 	if (!p)
 		panic("init: cannot start '%s' (error %d)", name, err);
-	printk("init: pid %d runs '%s %s'\n", p->pid, name, args);
 	proc_decref(p, PROC_REF_CREATE);
 }

@@ -45,6 +45,7 @@ int proc_signal_send(struct proc *from, struct proc *to, int sig)
 	trace_signal_send(from ? from->pid : 0, to->pid, sig);
 	if (sig == SIGKILL) {
 		/* On the sender's core, now. */
+		to->exit_code = 128 + SIGKILL;
 		proc_destroy(to);
 		return 0;
 	}

@@ -1,6 +1,6 @@
 /*
  * printf.c: a small printf for user programs (%d %u %x %lx %ld %lu %s %c %p,
- * width and 0 padding), one write per call so lines do not interleave.
+ * width, 0 padding, and '-' for left-justified strings), one write per call so lines do not interleave.
  */
 #include "kernel/user/lib/ulib.h"
 
@@ -44,7 +44,9 @@ int vsnprintf(char *buf, size_t n, const char *fmt, va_list ap)
 		}
 		fmt++;
 		char pad = ' ';
-		int width = 0, lng = 0;
+		int width = 0, lng = 0, left = 0;
+		if (*fmt == '-')
+			left = 1, fmt++;
 		if (*fmt == '0')
 			pad = '0', fmt++;
 		while (*fmt >= '0' && *fmt <= '9')
@@ -71,10 +73,12 @@ int vsnprintf(char *buf, size_t n, const char *fmt, va_list ap)
 		case 's': {
 			const char *s = va_arg(ap, const char *);
 			int l = (int)strlen(s ? s : "(null)");
-			while (width-- > l)
+			while (!left && width-- > l)
 				put(&o, ' ');
 			for (s = s ? s : "(null)"; *s; s++)
 				put(&o, *s);
+			while (left && width-- > l)
+				put(&o, ' ');
 			break;
 		}
 		case 'c':
