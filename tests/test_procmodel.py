@@ -238,3 +238,86 @@ def test_process_model_ktests(tmp_path, cpus):
         assert f"KTEST PASS {name}" in run.console, run.console
     assert f"KTEST DONE {len(PROC_KTESTS)} passed, 0 failed" in run.console
     assert run.status == "success"
+
+
+class Console:
+    """QEMU with the serial console on a pipe: send keys, wait for output."""
+
+    def __init__(self, cpus, cmdline):
+        import fcntl
+        kernel32 = os.path.join(os.path.dirname(KERNEL), "kernel32.elf")
+        self.p = subprocess.Popen(
+            ["qemu-system-x86_64", "-kernel", kernel32, "-append", cmdline,
+             "-serial", "stdio", "-display", "none", "-no-reboot", "-m", "256",
+             "-smp", str(cpus), "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        fl = fcntl.fcntl(self.p.stdout, fcntl.F_GETFL)
+        fcntl.fcntl(self.p.stdout, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+        self.text = ""
+        self.pos = 0
+
+    def expect(self, pattern, timeout=60):
+        import time
+        end = time.time() + timeout
+        while time.time() < end:
+            m = re.compile(pattern, re.M).search(self.text, self.pos)
+            if m:
+                self.pos = m.end()
+                return m
+            try:
+                chunk = self.p.stdout.read()
+            except BlockingIOError:
+                chunk = None
+            if chunk:
+                self.text += chunk.decode(errors="replace")
+            elif self.p.poll() is not None:
+                break
+            else:
+                time.sleep(0.05)
+        raise AssertionError(f"no /{pattern}/ in console:\n{self.text}")
+
+    def send(self, keys):
+        self.p.stdin.write(keys.encode())
+        self.p.stdin.flush()
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+
+
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_shell_foreground_ctrl_c_kill9_ps_cores(cpus):
+    con = Console(cpus, "init=shell")
+    try:
+        con.expect(r"^\$ ")
+        con.send("hello a b\r")
+        con.expect(r"hello: pid 2, 2 args: a b")
+        con.expect(r"^\$ ")
+        con.send("spin &\r")
+        pid = int(con.expect(r"^\[(\d+)\] spin").group(1))
+        con.expect(rf"spin: pid {pid} spinning")
+        con.send("ps\r")
+        # The background spinner: parent's list, scheduler, owning, cur_proc
+        # when running (4), or 2 while it waits for a core.
+        m = con.expect(rf"^\s+{pid}\s+1 (\S+)\s+-?\d+\s+(\d+) spin")
+        assert m.group(1) in ("RUNNING_S", "RUNNABLE_S")
+        assert int(m.group(2)) == (4 if m.group(1) == "RUNNING_S" else 2)
+        con.expect(r"^\$ ")
+        con.send("cores\r")
+        con.expect(r"CORE CUR_PROC OWNING_PROC KTHREAD")
+        con.expect(r"^\$ ")
+        con.send(f"kill -9 {pid}\r")
+        con.expect(rf"kill: sent signal 9 to pid {pid}")
+        con.expect(rf"^\[{pid}\] done, status 137|^\$ ")
+        # Foreground, then ctrl-c: SIGINT, the victim destroys itself.
+        con.send("spin\r")
+        fg = int(con.expect(r"spin: pid (\d+) spinning").group(1))
+        con.send("\x03")
+        con.expect(rf"^\[{fg}\] killed by signal 2")
+        con.expect(r"^\$ ")
+        con.send("exit\r")
+        con.expect(r"procs: 0 leaked, 0 kref errors")
+        con.expect(r"TKERN-EXIT: success")
+    finally:
+        con.close()
