@@ -7,7 +7,7 @@
 #
 # The images object joins the kernel link through KERNEL_OBJS (kernel.mk):
 # its recipes expand KERNEL_OBJS when they run, after this file appended to
-# it; the prerequisites are added below.
+# it; the prerequisites are added below. Quiet output (kmsg, KQ) as kernel.mk.
 
 UCC := gcc
 ULD := ld
@@ -29,16 +29,19 @@ USER_IMAGES_OBJ := $(UBUILD)/images.o
 .PHONY: user
 user: $(USER_ELFS)
 
-$(UBUILD)/%.o: %.c
+$(UBUILD)/%.o: %.c mk/user.mk
 	@mkdir -p $(dir $@)
-	$(UCC) $(UCFLAGS) -c $< -o $@
+	$(call kmsg,UCC,$<)
+	$(KQ)$(UCC) $(UCFLAGS) -c $< -o $@
 
-$(UBUILD)/%.o: %.S
+$(UBUILD)/%.o: %.S mk/user.mk
 	@mkdir -p $(dir $@)
-	$(UCC) $(UASFLAGS) -c $< -o $@
+	$(call kmsg,UAS,$<)
+	$(KQ)$(UCC) $(UASFLAGS) -c $< -o $@
 
 $(UBUILD)/%.elf: $(UBUILD)/kernel/user/%.o $(ULIB_OBJS) kernel/user/lib/user.ld
-	$(ULD) $(ULDFLAGS) -o $@ $< $(ULIB_OBJS)
+	$(call kmsg,ULD,$@)
+	$(KQ)$(ULD) $(ULDFLAGS) -o $@ $< $(ULIB_OBJS)
 
 # One .incbin per program, and the table the kernel looks names up in.
 $(UBUILD)/images.S: $(USER_ELFS) mk/user.mk
@@ -58,7 +61,8 @@ $(UBUILD)/images.S: $(USER_ELFS) mk/user.mk
 	} > $@
 
 $(USER_IMAGES_OBJ): $(UBUILD)/images.S $(USER_ELFS)
-	$(KCC) $(KASFLAGS) -c $< -o $@
+	$(call kmsg,AS,$<)
+	$(KQ)$(KCC) $(KASFLAGS) -c $< -o $@
 
 KERNEL_OBJS += $(USER_IMAGES_OBJ)
 $(KBUILD)/kernel.pass1.elf $(BUILD)/kernel.elf: $(USER_IMAGES_OBJ)
