@@ -72,5 +72,5 @@ course-notes/events.md: $(BIN)/tracedoc
 	$(BIN)/tracedoc > $@.tmp && mv $@.tmp $@
 
 bench: trace-bench
-trace-bench: $(TRACE_TOOLS) $(TRACE_TESTS)
+trace-bench: all $(TRACE_TOOLS) $(TRACE_TESTS)
 	@$(PYTHON) tools/trace_bench.py

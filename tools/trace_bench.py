@@ -8,6 +8,8 @@
 - Extraction throughput: build/bin/traceextract on a 64 MiB RAM image whose
   trace area holds 8 full rings (best of 5 runs, as the tool times itself),
   in MiB of trace area per second (the rest of the image is only scanned).
+- The same path in the kernel itself: ktest trace_emit_cost under QEMU
+  with -icount shift=0, where one TSC tick is one instruction.
 - Bytes per record: in the ring (fixed slot) and in trace.raw (compact).
 """
 import os
@@ -34,12 +36,33 @@ def instructions(mode):
     return total / N
 
 
+def kernel_cost():
+    """(enabled, disabled) TSC ticks per event from the in-kernel ktest, or None."""
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tools", "run.py"), "--cpus", "1",
+                        "--cmdline", "ktest=trace_emit_cost", "--out", d, "--timeout", "120"],
+                       capture_output=True)
+        try:
+            with open(os.path.join(d, "console.log")) as f:
+                log = f.read()
+        except FileNotFoundError:
+            return None
+    m = re.search(r"emit cost ([\d.]+) TSC ticks per enabled event, ([\d.]+) per disabled", log)
+    return (m.group(1), m.group(2)) if m else None
+
+
 def main():
     try:
-        print(f"trace_instructions_enabled_event: {instructions('enabled'):.1f} instructions")
-        print(f"trace_instructions_disabled_event: {instructions('disabled'):.1f} instructions")
+        print(f"trace_host_instructions_enabled_event: {instructions('enabled'):.1f} instructions")
+        print(f"trace_host_instructions_disabled_event: {instructions('disabled'):.1f} instructions")
     except FileNotFoundError:
         print("trace_instructions: valgrind not installed (tools/setup.sh)", file=sys.stderr)
+    cost = kernel_cost()
+    if cost:
+        print(f"trace_kernel_instructions_enabled_event: {cost[0]} instructions")
+        print(f"trace_kernel_instructions_disabled_event: {cost[1]} instructions")
+    else:
+        print("trace_kernel_instructions: the ktest run failed (make all first)", file=sys.stderr)
     with tempfile.TemporaryDirectory() as d:
         img, raw = os.path.join(d, "ram.bin"), os.path.join(d, "trace.raw")
         subprocess.run([os.path.join(BIN, "trace_bench_emit"), "image", img], check=True)
