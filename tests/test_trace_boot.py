@@ -4,10 +4,11 @@
   its header says 4 CPUs, a calibrated TSC and the kernel's build id.
 - fault=ud2: the panicking CPU's last records are the trap, then the panic;
   every other CPU ends on the stop IPI; the header says it panicked.
-- trace=stop with a tiny trace_events= set still decodes and reports its
-  losses, and trace_off= takes categories away.
+- trace=stop and trace_off=: the header says stop mode and the categories
+  turned off are absent; an unknown trace_events= name panics, named.
 - Determinism: the same run twice gives a byte-identical trace.raw.
-- Bochs with 2 CPUs (the trace dumped by the debugger's writemem).
+- Bochs with 2 CPUs (the trace dumped by the debugger's writemem), twice:
+  byte-identical too.
 
 Needs `make` first (build/kernel.elf and build/bin/{traceextract,tracecat}).
 """
@@ -128,3 +129,11 @@ def test_bochs_2cpus_every_cpu_no_loss(tmp_path):
     assert sorted(cpus) == [0, 1]
     assert all(rec > 0 and lost == 0 for rec, lost in cpus.values()), cpus
     assert events.get("cpu_online") == 2
+
+
+@pytest.mark.skipif(not shutil.which("bochs"), reason="bochs not installed")
+def test_bochs_same_run_same_trace(tmp_path):
+    a, sa = run(tmp_path, "a", 2, emu="bochs", timeout=600)
+    b, sb = run(tmp_path, "b", 2, emu="bochs", timeout=600)
+    assert sa == sb == "success"
+    assert (a / "trace.raw").read_bytes() == (b / "trace.raw").read_bytes()
