@@ -64,6 +64,10 @@ def test_extract_and_cat(image, tmp_path):
     assert "total records 32768 lost 800" in summ.stdout
     only = _run(os.path.join(BIN, "tracecat"), "--cpu", "3", "--event", "ipi_send", str(raw))
     assert only.stdout and all(l.split()[1:3] == ["3", "ipi_send"] for l in only.stdout.splitlines())
+    # --ns: nanoseconds since the first event (the image's TSC runs at 1 GHz).
+    ns = _run(os.path.join(BIN, "tracecat"), "--no-symbols", "--ns", str(raw)).stdout.splitlines()
+    assert ns[0].split()[0] == "0"
+    assert [int(l.split()[0]) for l in ns] == [t - ts[0] for t in ts]
     cat_f = _run(os.path.join(BIN, "tracecat"), "--cat", "trap", str(raw))
     assert cat_f.stdout and all(" trap vector=PF " in l for l in cat_f.stdout.splitlines())
 

@@ -14,6 +14,8 @@
  *     --elf PATH           kernel ELF for symbols (default: ../kernel.elf beside
  *                          this program, else ./build/kernel.elf, if present)
  *     --no-symbols         print code addresses as hex
+ *     --ns                 timestamps in nanoseconds since the first event
+ *                          (from the header's TSC frequency) instead of TSC
  *     --summary            counts per event and per CPU, lost records per CPU
  *     --header             the trace header (CPUs, TSC frequency, command line, ...)
  *     --list-events        the event table, one event per line
@@ -33,7 +35,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: tracecat [--cpu N,..] [--event NAME,..] [--cat NAME,..] "
-			"[--elf PATH | --no-symbols] [--summary] [--header] [--list-events] TRACE.raw\n");
+			"[--elf PATH | --no-symbols] [--ns] [--summary] [--header] [--list-events] TRACE.raw\n");
 	exit(2);
 }
 
@@ -134,7 +136,7 @@ static int cat_lookup(const char *s, size_t n)
 int main(int argc, char **argv)
 {
 	uint8_t cpu_on[TRACE_MAX_CPUS], ev_on[TRACE_NUM_EVENTS], cat_on[TRACE_NUM_CATEGORIES];
-	int cpu_f = 0, ev_f = 0, cat_f = 0, summary = 0, header = 0, nosym = 0;
+	int cpu_f = 0, ev_f = 0, cat_f = 0, summary = 0, header = 0, nosym = 0, ns = 0;
 	const char *elf = NULL, *path = NULL;
 	char err[512];
 
@@ -156,6 +158,8 @@ int main(int argc, char **argv)
 			elf = argv[++i];
 		} else if (!strcmp(a, "--no-symbols")) {
 			nosym = 1;
+		} else if (!strcmp(a, "--ns")) {
+			ns = 1;
 		} else if (!strcmp(a, "--summary")) {
 			summary = 1;
 		} else if (!strcmp(a, "--header")) {
@@ -214,7 +218,10 @@ int main(int argc, char **argv)
 			if (!cpu_on[e->cpu] || (ev_f && !ev_on[e->id]) ||
 			    (cat_f && !cat_on[trace_event_descs[e->id].category]))
 				continue;
-			tl_format_event(line, sizeof(line), e, syms);
+			struct tl_event shown = *e;
+			if (ns)
+				shown.ts = tl_ts_to_ns(&t, e->ts);
+			tl_format_event(line, sizeof(line), &shown, syms);
 			puts(line);
 		}
 	}
