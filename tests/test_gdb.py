@@ -113,7 +113,13 @@ class PausedQemu:
         self.log.close()
 
 
-def run_gdb(env, out, commands, cmdline=SCENARIO_CMDLINE, cpus=SCENARIO_CPUS):
+def kernel_has_field(struct, name):
+    p = subprocess.run(["gdb", "-batch", "-nx", "-ex", f"file {ELF}", "-ex", f"ptype struct {struct}"],
+                       capture_output=True, text=True)
+    return re.search(rf"\b{name};", p.stdout) is not None
+
+
+def run_gdb(env, out, commands, cmdline=SCENARIO_CMDLINE, cpus=SCENARIO_CPUS, timeout=GDB_TIMEOUT):
     """Batch GDB against a paused QEMU; returns {command: its output}."""
     q = PausedQemu(env["run"], out, cmdline, cpus)
     try:
@@ -124,19 +130,21 @@ def run_gdb(env, out, commands, cmdline=SCENARIO_CMDLINE, cpus=SCENARIO_CPUS):
             argv += ["-ex", f"echo {MARK} {c}\\n", "-ex", c]
         # Bound the last command's output (GDB's own exit message follows).
         argv += ["-ex", f"echo {MARK} _end\\n"]
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=GDB_TIMEOUT, cwd=out)
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=out)
     finally:
         q.close()
     with open(os.path.join(out, "gdb.log"), "w") as f:
         f.write(p.stdout + "\n--- stderr\n" + p.stderr)
     text = p.stdout + p.stderr
-    results = {}
+    results, seq = {}, []
     # GDB prints command errors to stderr and the echo markers to stdout; in
     # batch mode both keep order within their stream, so errors are matched
     # to commands by the "tk-...:" prefix the helpers give them.
     for chunk in p.stdout.split(MARK + " ")[1:]:
         cmd, _, body = chunk.partition("\n")
         results[cmd] = body
+        seq.append((cmd, body))
+    results["_seq"] = seq
     results["_stderr"] = p.stderr
     results["_all"] = text
     return results
@@ -300,3 +308,46 @@ def test_helpers_before_paging_fail_cleanly(env, tmp_path):
     assert "Python Exception" not in r["_all"], r["_all"]
     errors = [l for l in r["_stderr"].splitlines() if l.startswith("tk-")]
     assert len(errors) == 3, r["_all"]
+
+
+# The VMM scenario of the abandon_core lab, without the bug flag: init
+# (vmmtest) starts the VMM, whose guest spins; after a tick SIGINT makes the
+# VMM destroy itself; vmmtest reaps it.
+VMM_CMDLINE = "init=vmmtest initargs=spin,2,1"
+
+
+def test_tk_cpus_lazy_vmcs_slot_at_vmm_free(env, tmp_path):
+    """The lab's GDB route: stop at __proc_free of the VMM and read every
+    core's lazy VMCS slot.
+
+    Without the bug flag the slot is already empty there (clear_owning_proc
+    cleared it while owning_proc still pinned the GPC): the invariant of
+    REFERENCE-SCENARIO.md, read from memory. Then, after __proc_free, the
+    slot is pointed back at the VMM's GPC (what the 2017 ordering leaves
+    behind): tk-cpus must show it dangling, from the kernel's real freed
+    state: the GPC slot released, its VMCS page poisoned, gpc->proc a FREE
+    slot reading EPTP 0.
+    """
+    if not kernel_has_field("per_cpu_info", "gpc_to_clear_to") or \
+            not kernel_has_function("vmx_unload_guest_pcore"):
+        pytest.skip("no VMX layer in this kernel")
+    r = run_gdb(env, str(tmp_path), [
+        'break __proc_free if $_streq(p->name, "vmm")', "continue",
+        "set $gpc = p->gpcs[0]", "tk-ps", "tk-cpus", "finish",
+        "set var per_cpu_infos[0].gpc_to_clear_to = $gpc", "tk-ps", "tk-cpus"],
+        cmdline=VMM_CMDLINE, cpus=1, timeout=400)
+    assert "Traceback" not in r["_all"], r["_all"][-3000:]
+    outputs = {}
+    for cmd, body in r["_seq"]:
+        outputs.setdefault(cmd, []).append(body)
+    before = ps_rows(outputs["tk-ps"][0])
+    vmm = [row for row in before.values() if row["NAME"] == "vmm"]
+    assert len(vmm) == 1 and vmm[0]["STATE"] == "DYING" and vmm[0]["REFS"] == "0", before
+    at_free, after = cpu_blocks(outputs["tk-cpus"][0]), cpu_blocks(outputs["tk-cpus"][1])
+    assert at_free[0]["gpc_to_clear_to"].startswith("-"), at_free
+    after_ps = ps_rows(outputs["tk-ps"][1])
+    assert "vmm" not in [row["NAME"] for row in after_ps.values()]
+    slot = after[0]["gpc_to_clear_to"]
+    assert "FREE (freed: a dangling pointer)" in slot, slot
+    assert "eptp=0x0" in slot, slot
+    assert "page freed: poisoned" in slot, slot
