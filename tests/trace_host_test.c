@@ -214,6 +214,15 @@ static void test_uncommitted(void)
 	CHECK(found, "no loss reported");
 	CHECK(t.cpu[2].records == 1 && t.ncpus_seen == 3, "cpu 2 missing");
 	tl_free(&t);
+
+	/* A CPU stopped inside its one and only record still shows its loss. */
+	trace_host_cpu = 5;
+	trace_area.hdr.ring[5].next_seq++;
+	if (parse_area(&t))
+		return;
+	CHECK(t.cpu[5].records == 0 && t.cpu[5].lost == 1, "cpu 5: %" PRIu64 " records, lost %" PRIu64,
+	      t.cpu[5].records, t.cpu[5].lost);
+	tl_free(&t);
 }
 
 static void test_disabled(void)

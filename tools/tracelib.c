@@ -357,20 +357,22 @@ static int account_losses(struct tl_trace *t, size_t *cap, int have_hdr)
 				return -1;
 		}
 	}
-	/* Rings with records the file never delivered at all. */
-	if (have_hdr && t->damaged) {
-		for (unsigned c = 0; c < t->hdr.max_cpus; c++) {
-			const struct trace_ring_desc *r = &t->hdr.ring[c];
-			uint64_t end = r->next_seq;
-			if (t->cpu[c].records || end == 0)
-				continue;
-			if (r->limit < end - 1)
-				end = r->limit + 1;
-			uint64_t start = r->ring_records && end > r->ring_records ? end - r->ring_records : 0;
-			uint64_t ts = t->nev ? t->ev[t->nev - 1].ts : 0;
-			if (add_loss(t, cap, c, ts, start, end - start, TRACE_lost_reason_damaged))
-				return -1;
-		}
+	/* Rings that reserved records of which none arrived: all lost to the
+	 * damage, or (a CPU stopped inside its only writes) never committed. */
+	uint64_t last_ts = 0;
+	for (size_t i = 0; i < n; i++)
+		if (t->ev[i].ts > last_ts)
+			last_ts = t->ev[i].ts;
+	for (unsigned c = 0; have_hdr && c < t->hdr.max_cpus; c++) {
+		const struct trace_ring_desc *r = &t->hdr.ring[c];
+		uint64_t end = r->next_seq;
+		if (t->cpu[c].records || end == 0)
+			continue;
+		if (r->limit < end - 1)
+			end = r->limit + 1;
+		if (add_loss(t, cap, c, last_ts, 0, end,
+			     t->damaged ? TRACE_lost_reason_damaged : TRACE_lost_reason_uncommitted))
+			return -1;
 	}
 	for (size_t i = 0; i < t->nev; i++) {
 		const struct tl_event *e = &t->ev[i];
