@@ -60,7 +60,8 @@ def test_extract_and_cat(image, tmp_path):
     ts = [int(l.split()[0]) for l in lines]
     assert ts == sorted(ts), "not merged in timestamp order"
     summ = _run(os.path.join(BIN, "tracecat"), "--summary", str(raw))
-    assert "cpu 7 records 4096 lost 100 reserved 4196" in summ.stdout.splitlines()
+    assert ("cpu 7 records 4096 lost 100 reserved 4196 written 4196 overwritten 100 dropped 0"
+            in summ.stdout.splitlines())
     assert "total records 32768 lost 800" in summ.stdout
     only = _run(os.path.join(BIN, "tracecat"), "--cpu", "3", "--event", "ipi_send", str(raw))
     assert only.stdout and all(l.split()[1:3] == ["3", "ipi_send"] for l in only.stdout.splitlines())

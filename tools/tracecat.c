@@ -104,8 +104,18 @@ static void print_summary(const struct tl_trace *t, const uint8_t *cpu_on)
 		const struct trace_ring_desc *r = &t->hdr.ring[c];
 		if (!cpu_on[c] || (!st->records && !st->lost && !r->next_seq))
 			continue;
-		printf("cpu %u records %" PRIu64 " lost %" PRIu64 " reserved %" PRIu64 "\n", c,
-		       st->records, st->lost, r->next_seq);
+		/* The ring's own counts: final if the kernel flushed, else derived
+		 * the same way from what it had reserved when the RAM was read. */
+		uint64_t written = r->written, over = r->overwritten, dropped = r->dropped;
+		if (!(r->flags & TRACE_RING_FLUSHED)) {
+			int stopped = r->next_seq > r->limit;
+			written = stopped ? r->limit : r->next_seq;
+			dropped = stopped ? r->next_seq - r->limit : 0;
+			over = !stopped && r->next_seq > r->ring_records ? r->next_seq - r->ring_records : 0;
+		}
+		printf("cpu %u records %" PRIu64 " lost %" PRIu64 " reserved %" PRIu64 " written %" PRIu64
+		       " overwritten %" PRIu64 " dropped %" PRIu64 "\n", c, st->records, st->lost,
+		       r->next_seq, written, over, dropped);
 		records += st->records;
 		lost += st->lost;
 	}
