@@ -436,6 +436,43 @@ static void test_find_area(void)
 	free(img);
 }
 
+/* A trace from a kernel built with another event table is refused, not misread. */
+static void test_schema_mismatch(void)
+{
+	char err[256];
+	uint64_t recs;
+	size_t len;
+	struct tl_trace t;
+
+	reset(TRACE_MODE_OVERWRITE);
+	trace_ipi_send(1, 1);
+	uint8_t *raw = extract(&len);
+	if (!raw)
+		return;
+	/* The raw file: change the AREA chunk's schema hash and re-seal its CRC. */
+	size_t off = sizeof(struct trace_raw_file_header);
+	struct trace_chunk_header ch;
+	struct trace_area_header *h = (struct trace_area_header *)(raw + off + sizeof(ch));
+	h->schema_hash ^= 1;
+	memcpy(&ch, raw + off, sizeof(ch));
+	ch.crc = 0;
+	ch.crc = tl_crc32(tl_crc32(0, &ch, sizeof(ch)), h, ch.length);
+	memcpy(raw + off, &ch, sizeof(ch));
+	enum tl_status st = tl_parse(raw, len, &t);
+	free(raw);
+	CHECK(st == TL_FATAL && strstr(t.error, "another event table"), "raw: %d %s", st, t.error);
+	tl_free(&t);
+
+	/* The RAM image: the extractor says so too. */
+	trace_area.hdr.schema_hash ^= 1;
+	trace_area.hdr.header_crc = trace_crc32(0, (uint8_t *)&trace_area.hdr + TRACE_HEADER_CRC_START,
+						TRACE_HEADER_CRC_BYTES);
+	FILE *f = fopen("/dev/null", "wb");
+	st = tl_extract((const uint8_t *)&trace_area, sizeof(trace_area), f, &recs, err, sizeof(err));
+	fclose(f);
+	CHECK(st == TL_FATAL && strstr(err, "differs from this tool's"), "image: %d %s", st, err);
+}
+
 static void test_crc(void)
 {
 	const char *s = "123456789";
@@ -471,6 +508,7 @@ static const struct {
 	{ "truncation", test_truncation },
 	{ "corruption", test_corruption },
 	{ "find_area", test_find_area },
+	{ "schema_mismatch", test_schema_mismatch },
 	{ "crc", test_crc },
 	{ "schema", test_schema },
 };
