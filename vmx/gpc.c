@@ -100,11 +100,15 @@ void vmx_load_guest_pcore(struct guest_pcore *gpc)
 	__vmx_clear_vmcs(TRACE_vmclear_why_switch_gpc, me, __builtin_return_address(0));
 	int remote = __atomic_load_n(&gpc->vmcs_core_id, __ATOMIC_ACQUIRE);
 	if (remote != -1) {
-		/* The holder must take the IPI, so it must not be waiting for us
-		 * with interrupts off (Akaros had the same rule). */
+		/* The holder must take the IPI. Akaros waited with interrupts
+		 * off and documented the deadlock if the holder waits for us the
+		 * same way; serving our own immediate KMSGs while we wait
+		 * removes that case. */
 		send_kernel_message((uint32_t)remote, __clear_vmcs, 0, 0, 0, KMSG_IMMEDIATE);
-		while (__atomic_load_n(&gpc->vmcs_core_id, __ATOMIC_ACQUIRE) != -1)
+		while (__atomic_load_n(&gpc->vmcs_core_id, __ATOMIC_ACQUIRE) != -1) {
+			process_immediate_kmsg();
 			cpu_pause();
+		}
 	}
 	trace_gpc_load(pid, gpc, TRACE_vmcs_load_vmptrld);
 	trace_vmptrld(pid, gpc, gpc_vmcs_pa(gpc));

@@ -92,6 +92,7 @@ void vmx_init(void)
 		while (__atomic_load_n(&cores_in_vmx, __ATOMIC_ACQUIRE) != core + 1)
 			cpu_pause();
 	}
+	vmx_fault_test_run();
 }
 
 static void vmx_core_init(void)

@@ -18,6 +18,9 @@ struct trapframe;
 typedef void (*trap_handler_t)(struct trapframe *tf);
 
 void vmx_init(void);
+/* vmx_fault=...: fail a VMX instruction on purpose (vmx_ktest.c); called
+ * by vmx_init once every core is in VMX operation. */
+void vmx_fault_test_run(void);
 /* "hardware" or "emulated"; NULL before vmx_init. */
 const char *vmx_backend_name(void);
 
