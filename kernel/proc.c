@@ -693,9 +693,13 @@ void proc_shutdown_check(void)
 			leaks++;
 		}
 	}
-	printk("procs: %d leaked, %d kref errors, %d kthreads live\n",
-	       leaks, proc_kref_errors, kthread_count_live());
-	machine_exit(leaks || proc_kref_errors ? EXIT_FAIL : EXIT_SUCCESS);
+	/* Each core runs on exactly one kthread; any more is a blocked or
+	 * lost one. */
+	int kthreads = kthread_count_live();
+	printk("procs: %d leaked, %d kref errors, %d kthreads live (%u cores)\n",
+	       leaks, proc_kref_errors, kthreads, num_cores());
+	machine_exit(leaks || proc_kref_errors || kthreads != (int)num_cores()
+		     ? EXIT_FAIL : EXIT_SUCCESS);
 }
 
 /* ---- The first process ---------------------------------------------------- */
