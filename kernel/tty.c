@@ -8,6 +8,8 @@
 #include "kernel/uaccess.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
+#include "kernel/cmdline.h"
+#include "kernel/sched.h"
 #include "kernel/arch/x86_64/serial.h"
 
 #define TTY_BUF 256
@@ -19,6 +21,12 @@ static char inbuf[TTY_BUF];
 static unsigned in_head, in_tail;  /* head: next to read; tail: next free */
 static int reader_pid;             /* the process blocked in sys_read */
 static int fg_pid;                 /* who gets SIGINT on ctrl-c */
+
+/* A scripted ctrl-c for labs and tests: the same path as a typed one, at a
+ * timer tick fixed by the command line, so the run is reproducible. */
+CMDLINE_OPTION("ctrlc", "act as if ctrl-c were typed N timer ticks after a program "
+	       "becomes the foreground (scripted labs; 0 = off)");
+static uint64_t ctrlc_at;          /* the tick it fires at; 0: not armed */
 
 static void wake_reader(void)
 {
@@ -48,6 +56,10 @@ void tty_poll(void)
 	}
 	if (got)
 		wake_reader();
+	if (ctrlc_at && sched_ticks() >= ctrlc_at) {
+		ctrlc_at = 0;
+		ctrl_c = 1;
+	}
 	fg = fg_pid;
 	spin_unlock(&proc_tree_lock);
 
@@ -100,6 +112,8 @@ long sys_set_fg(SYSCALL_ARGS)
 		return -EINVAL;
 	flags = spin_lock_irqsave(&proc_tree_lock);
 	fg_pid = (int)a0;
+	if (fg_pid && cmdline_u64("ctrlc", 0))
+		ctrlc_at = sched_ticks() + cmdline_u64("ctrlc", 0);
 	spin_unlock_irqrestore(&proc_tree_lock, flags);
 	return 0;
 }
