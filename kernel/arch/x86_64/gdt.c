@@ -9,6 +9,11 @@
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
+#include "kernel/percpu.h"
+
+/* One TSS per CPU the kernel can run: an AP beyond GDT_MAX_CPUS would have
+ * no TSS to load. */
+_Static_assert(GDT_MAX_CPUS >= MAX_CPUS, "gdt.h: GDT_MAX_CPUS below MAX_CPUS");
 
 #define GDT_ENTRIES (GDT_TSS_BASE / 8 + 2 * GDT_MAX_CPUS)
 
