@@ -8,8 +8,8 @@ is built in layers, VMX after the process model) is reported as absent
 instead of crashing the command.
 
 Conventions for the commands built on it:
-  - `Missing` stands for "this kernel has no such symbol or field";
-    `describe_missing()` turns it into one clean line.
+  - `Missing` stands for "this kernel has no such symbol or field"; its
+    str() is the one clean line a command prints in its place.
   - A pointer that cannot be read (not mapped, poisoned by kfree/page_free)
     is shown as such: reading freed memory is often exactly what a student
     is looking for, so it must never abort the whole listing.
@@ -59,10 +59,6 @@ def run_command(name, fn, *args):
                            "is the kernel past its early boot (paging on)?")
 
 
-def describe_missing(value):
-    return str(value) if isinstance(value, Missing) else None
-
-
 # ------------------------------------------------------------------ symbols
 
 def symbol(name):
@@ -75,14 +71,6 @@ def symbol(name):
     if sym is None or not (sym.is_variable or sym.addr_class == gdb.SYMBOL_LOC_UNRESOLVED):
         return Missing(name)
     return sym.value()
-
-
-def lookup_type(name):
-    """A kernel type ("struct proc", "enum proc_state"), or Missing."""
-    try:
-        return gdb.lookup_type(name)
-    except gdb.error:
-        return Missing(name)
 
 
 def field_names(typ):
@@ -115,9 +103,8 @@ def sizeof(typ):
 # ------------------------------------------------------------------- values
 
 def addr(value):
-    """A pointer's value as an int (0 for NULL)."""
-    return int(value.cast(gdb.lookup_type("unsigned long"))) if value.type.code == \
-        gdb.TYPE_CODE_PTR else int(value)
+    """A pointer's (or integer's) value as a Python int, 0 for NULL."""
+    return int(value)
 
 
 def is_poison(address):
