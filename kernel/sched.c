@@ -119,6 +119,16 @@ bool sched_should_preempt(void)
 	return runq_head != NULL;
 }
 
+/* A tick the core spent in a VMM's guest (vmx/vmexit.c): the guest is
+ * the process's user context, so the tick counts toward its quantum. */
+void sched_guest_tick(void)
+{
+	uint32_t me = core_id();
+
+	if (++ticks_in_user[me] >= quantum)
+		need_resched[me] = true;
+}
+
 void sched_mark_idle(bool idle)
 {
 	core_idle[core_id()] = idle;

@@ -24,6 +24,8 @@ struct proc *sched_pick(void);
  * while another one waits? Clears the request. */
 bool sched_should_preempt(void);
 void sched_mark_idle(bool idle);
+/* A timer tick taken while the core ran a VMM's guest (vmx/). */
+void sched_guest_tick(void);
 /* Ticks of the boot CPU's timer since boot: the clock of sys_sleep. */
 uint64_t sched_ticks(void);
 

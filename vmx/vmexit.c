@@ -34,6 +34,7 @@
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/sched.h"
 #include "kernel/string.h"
 #include "kernel/syscall.h"
 #include "kernel/uaccess.h"
@@ -80,16 +81,12 @@ long sys_vmm_run(SYSCALL_ARGS)
 	struct guest_pcore *gpc = gpc_lookup(p, (uint32_t)gpcid);
 	struct user_context *ctx = this_cpu()->cur_ctx;
 	struct vmm_exit probe;
-	int idle = -1;
 
 	if (!gpc || gpc->dead)
 		return -EINVAL;
 	/* Fail now, not at the exit, if the VMM cannot be told about it. */
 	if (copy_from_user(p, &probe, user_exit, sizeof(probe)) < 0)
 		return -EFAULT;
-	if (!__atomic_compare_exchange_n(&gpc->running_core, &idle, (int)core_id(),
-					 false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return -EAGAIN;
 	gpc->vmm_ctx = *ctx;
 	gpc->exit_out = user_exit;
 	ctx->type = USER_CTX_VM;
@@ -103,8 +100,13 @@ void vmx_pop_vm_ctx(struct user_context *ctx)
 	struct proc *p = this_cpu()->owning_proc;
 	struct guest_pcore *gpc = p ? gpc_lookup(p, ctx->vm_gpc) : NULL;
 
+	int idle = -1;
+
 	cli();
-	if (!gpc || gpc->running_core != (int)core_id())
+	/* A process runs on one core at a time, so its GPC cannot be running
+	 * elsewhere; if it is, the process model broke that rule. */
+	if (!gpc || !__atomic_compare_exchange_n(&gpc->running_core, &idle, (int)core_id(),
+						 false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		panic("vmx_pop_vm_ctx: GPC %u of pid %d is not ours to run", ctx->vm_gpc,
 		      p ? p->pid : 0);
 	vmx_load_guest_pcore(gpc);
@@ -135,7 +137,6 @@ static void reflect_to_vmm(struct guest_pcore *gpc, uint32_t reason, uint64_t qu
 	if (copy_to_user(gpc->proc, gpc->exit_out, &e, sizeof(e)) < 0)
 		ret = -EFAULT;
 	user_ctx_set_retval(ctx, (uint64_t)ret);
-	__atomic_store_n(&gpc->running_core, -1, __ATOMIC_RELEASE);
 	proc_restartcore();
 }
 
@@ -162,22 +163,31 @@ void vmx_vmexit(struct guest_pcore *gpc)
 	uint64_t qual = vmcs_read(EXIT_QUALIFICATION);
 	uint64_t rip = vmcs_read(GUEST_RIP);
 	uint64_t gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+	uint64_t ticks;
 
 	trace_vm_exit(p->pid, gpc, reason, qual, rip, gpa);
 	/* A failed entry left the launch state as it was. */
 	if (!(full & EXIT_REASON_ENTRY_FAILED))
 		gpc->should_vmresume = true;
-	/* The context is finalized: the VMCS lingers on this core. */
+	/* The context is finalized: the VMCS lingers on this core, and the
+	 * GPC may be entered again, here or (after a remote clear) elsewhere. */
 	vmx_unload_guest_pcore(gpc);
+	__atomic_store_n(&gpc->running_core, -1, __ATOMIC_RELEASE);
 
 	switch (reason) {
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
 		/* The interrupt is the host's: take it now (its handler may
 		 * post a signal or queue a KMSG), then go on with the guest
 		 * unless the VMM has a signal to handle. */
+		ticks = this_cpu()->timer_ticks;
 		vmx_be->take_interrupt();
-		if (!p->sig_pending)
+		if (this_cpu()->timer_ticks != ticks)
+			sched_guest_tick();
+		if (!p->sig_pending) {
+			/* The guest goes on, unless proc_restartcore finds a
+			 * routine KMSG or a preemption first. */
 			proc_restartcore();
+		}
 		reflect_to_vmm(gpc, reason, qual, rip, gpa);
 	case EXIT_REASON_VMCALL:
 	case EXIT_REASON_HLT:

@@ -1,0 +1,207 @@
+"""VMX on both backends: the VMM scenario, the lazy VMCS policy, EPT
+violations, and the VMfails the ud2 wrappers turn into Invalid Opcode.
+
+QEMU (TCG) runs the emulated backend, Bochs the hardware one (real VMX
+instructions). What must hold on both:
+
+- the VMM scenario (vmm starts a spinning guest that makes hypercalls, is
+  sent SIGINT, destroys itself) ends cleanly, and its VMX events follow the
+  same sequence once repetitions of the guest loop are folded (how many
+  hypercalls and timer exits happen before the signal depends on the
+  emulator's speed, not on VMX);
+- a guest that writes memory its VMM never mapped gets an EPT violation,
+  the VM is killed, and the kernel carries on;
+- the same deliberate VMfail gives the same VM-instruction error (or
+  VMfailInvalid) on both, reported at the wrapper's ud2.
+The GPC-moves-core check is a ktest (vmx/vmx_ktest.c); here its trace is
+checked for the remote VMCLEAR and the VMPTRLD that follows on core 1.
+"""
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+TRACECAT = os.path.join(ROOT, "build", "bin", "tracecat")
+VMX_EVENTS = ("vmx_backend", "vmxon", "gpc_create", "gpc_free", "gpc_load", "vmptrld",
+              "vmcs_lazy_unload", "vmclear", "invept", "vmx_insn_fail", "vm_entry",
+              "vm_exit", "ept_map")
+# The fields that say what happened (addresses, rips and timestamps aside).
+KEY_FIELDS = ("how", "kind", "reason", "why", "type", "backend")
+
+SCENARIO = "init=vmmtest initargs=spin,2,5"
+
+
+def tracecat(boot):
+    raw = boot.path("trace.raw")
+    assert os.path.isfile(raw), f"no trace.raw: {boot.reason}"
+    p = subprocess.run([TRACECAT, raw], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.splitlines()
+
+
+def vmx_events(lines):
+    """(cpu, event, {field: value}) for each VMX event, in trace order."""
+    out = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 3 or parts[2] not in VMX_EVENTS:
+            continue
+        fields = dict(f.split("=", 1) for f in parts[3:] if "=" in f)
+        out.append((int(parts[1]), parts[2], fields))
+    return out
+
+
+def skeleton(events):
+    """The VMX story with the guest loop folded: each event becomes its
+    name and key fields; then any block of 1..8 events that repeats the
+    block just before it is dropped, until nothing changes. What is left
+    is the order of things (launch, lazy reloads, clears, frees), not how
+    many times the guest went round."""
+    seq = [e + "(" + ",".join(f"{k}={v}" for k, v in sorted(f.items()) if k in KEY_FIELDS) + ")"
+           for _, e, f in events if e not in ("vmxon", "vmx_backend")]
+    changed = True
+    while changed:
+        changed = False
+        for n in range(1, 9):
+            i = n
+            while i + n <= len(seq):
+                if seq[i:i + n] == seq[i - n:i]:
+                    del seq[i:i + n]
+                    changed = True
+                else:
+                    i += 1
+    return seq
+
+
+
+# ---- the VMM scenario ---------------------------------------------------
+
+SCENARIO_RUNS = [("qemu", 1), ("qemu", 4), ("bochs", 1), ("bochs", 2)]
+
+
+@pytest.mark.parametrize("emu,cpus", SCENARIO_RUNS,
+                         ids=[f"{e}-{c}cpu" for e, c in SCENARIO_RUNS])
+def test_vmm_scenario_ends_cleanly(tkern_boot, emu, cpus, request):
+    request.applymarker(getattr(pytest.mark, emu))
+    b = tkern_boot(emu, cpus, SCENARIO)
+    assert b.status == "success", b.console[-3000:]
+    c = b.console
+    backend = "hardware" if emu == "bochs" else "emulated"
+    assert f"vmx: {backend} backend" in c
+    assert "guest: spinning, counting" in c          # HC_PUTS through VMCALL
+    assert "vmm: signal 2: destroying myself" in c   # SIGINT reached the VMM
+    assert re.search(r"vmmtest: reaped vmm pid \d+, status 130", c)
+    assert "procs: 0 leaked, 0 kref errors" in c
+
+    ev = vmx_events(tracecat(b))
+    names = [e for _, e, _ in ev]
+    for must in ("gpc_create", "vmptrld", "vm_entry", "vm_exit", "vmcs_lazy_unload",
+                 "vmclear", "invept", "gpc_free"):
+        assert must in names, f"no {must} in the trace"
+    kinds = {(e, f.get("kind") or f.get("how") or f.get("reason")) for _, e, f in ev}
+    assert ("vm_entry", "launch") in kinds
+    assert ("vm_entry", "resume") in kinds            # lazy: VMRESUME without VMPTRLD
+    assert ("gpc_load", "still_current") in kinds
+    assert ("vm_exit", "VMCALL") in kinds
+    assert ("invept", "VMsucceed") in kinds
+    assert ("vmx_backend", backend) in {(e, f.get("backend")) for _, e, f in ev}
+    # A reload that found the VMCS still current did no VMPTRLD.
+    for i, (_, e, f) in enumerate(ev):
+        if e == "gpc_load" and f["how"] == "still_current":
+            assert ev[i + 1][1] != "vmptrld"
+
+
+@pytest.mark.bochs
+@pytest.mark.qemu
+def test_vmm_scenario_same_vmx_sequence_on_both_backends(tkern_boot):
+    emu = skeleton(vmx_events(tracecat(tkern_boot("qemu", 1, SCENARIO))))
+    hw = skeleton(vmx_events(tracecat(tkern_boot("bochs", 1, SCENARIO))))
+    assert emu == hw, "\n".join(["emulated:"] + emu + ["hardware:"] + hw)
+    # The folded story still has its milestones, in order.
+    story = [s.split("(")[0] for s in emu]
+    assert story.index("gpc_create") < story.index("vm_entry") < story.index("vmclear")
+    assert story[-1] == "gpc_free"
+
+
+def test_skeleton_folds_repeats_only():
+    a = [(0, "vm_entry", {"kind": "resume"}), (0, "vm_exit", {"reason": "VMCALL"})]
+    b = [(0, "vm_entry", {"kind": "resume"}), (0, "vm_exit", {"reason": "HLT"})]
+    assert skeleton(a * 5) == skeleton(a)
+    assert skeleton(a * 3 + b) != skeleton(a + b + b + [(0, "gpc_free", {})])
+    assert len(skeleton(a + b + a)) == 6
+
+
+# ---- EPT violation: the VM dies, the kernel does not ---------------------
+
+@pytest.mark.parametrize("emu", ["qemu", "bochs"])
+def test_ept_violation_kills_the_vm_only(tkern_boot, emu, request):
+    request.applymarker(getattr(pytest.mark, emu))
+    b = tkern_boot(emu, 1, "init=vmmtest initargs=ept,0")
+    assert b.status == "success", b.console[-3000:]
+    c = b.console
+    assert "EPT violation, VM killed" in c
+    assert "vmm: EPT violation at guest-physical 400000" in c
+    assert re.search(r"vmmtest: reaped vmm pid \d+, status 3", c)
+    ev = vmx_events(tracecat(b))
+    viol = [f for _, e, f in ev if e == "vm_exit" and f["reason"] == "EPT_VIOLATION"]
+    assert len(viol) == 1
+    assert int(viol[0]["gpa"], 16) == 0x400000
+    qual = int(viol[0]["qual"], 16)
+    assert qual & 0x2, "the qualification says it was a write"
+    assert not qual & 0x38, "and that the EPT allowed nothing there"
+
+
+@pytest.mark.parametrize("emu", ["qemu", "bochs"])
+def test_halting_guest(tkern_boot, emu, request):
+    request.applymarker(getattr(pytest.mark, emu))
+    b = tkern_boot(emu, 1, "init=vmmtest initargs=halt,2,5")
+    assert b.status == "success", b.console[-3000:]
+    assert "guest: halting" in b.console
+    assert "vmm: guest halted at rip 1017" in b.console
+    reasons = {f.get("reason") for _, e, f in vmx_events(tracecat(b)) if e == "vm_exit"}
+    assert "HLT" in reasons
+
+
+# ---- a GPC moving core: the ktest's trace --------------------------------
+
+@pytest.mark.parametrize("emu", ["qemu", "bochs"])
+def test_remote_clear_when_gpc_moves_core(tkern_boot, emu, request):
+    request.applymarker(getattr(pytest.mark, emu))
+    b = tkern_boot(emu, 2, "ktest=vmx_lazy_unload_and_reload,vmx_remote_clear_when_gpc_moves")
+    assert "KTEST PASS vmx_remote_clear_when_gpc_moves" in b.console, b.console[-2000:]
+    ev = vmx_events(tracecat(b))
+    remote = [i for i, (cpu, e, f) in enumerate(ev)
+              if e == "vmclear" and f["why"] == "remote" and cpu == 0 and f["requester"] == "1"]
+    assert len(remote) == 1, "core 0 cleared the VMCS once, on core 1's request"
+    after = [(cpu, e, f.get("how")) for cpu, e, f in ev[remote[0] + 1:]]
+    assert after[0][:2] == (0, "invept")
+    assert after[1] == (1, "gpc_load", "vmptrld") and after[2][:2] == (1, "vmptrld")
+    # The second load on core 1 found it still current: no VMPTRLD.
+    assert (1, "gpc_load", "still_current") in after
+    assert [x for x in after if x[1] == "vmptrld"] == [after[2]]
+
+
+# ---- deliberate VMfails: the ud2 wrappers on both backends ---------------
+
+FAULTS = {
+    "invept0": "INVEPT failed (operand 0): VMfailValid, VM-instruction error 28",
+    "invept0_nocurrent": "INVEPT failed (operand 0): VMfailInvalid (no current VMCS)",
+    "vmptrld_revision": "VMfailValid, VM-instruction error 11",
+    "vmresume_clear": "VMRESUME failed (operand 0): VMfailValid, VM-instruction error 5",
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("emu", ["qemu", "bochs"])
+def test_vmfail_is_invalid_opcode_with_the_error(tkern_boot, emu, fault, request):
+    request.applymarker(getattr(pytest.mark, emu))
+    b = tkern_boot(emu, 1, f"vmx_fault={fault}")
+    assert b.status == "panic", b.console[-2000:]
+    assert "PANIC: Invalid Opcode (vector 6) in kernel mode" in b.console
+    assert FAULTS[fault] in b.console
+    fails = [f for _, e, f in vmx_events(tracecat(b)) if e == "vmx_insn_fail"]
+    assert len(fails) == 1
