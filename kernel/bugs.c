@@ -6,6 +6,8 @@
 #include "kernel/printk.h"
 #include "kernel/string.h"
 
+CMDLINE_OPTION("bugs", "bug-injection flags to put back, comma-separated (kernel/bugs.def)");
+
 uint64_t bug_flags_set;
 
 static const char *const bug_names[NR_BUG_FLAGS] = {
