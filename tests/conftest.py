@@ -38,6 +38,15 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "gdb: drives GDB against a paused QEMU")
 
 
+def pytest_collection_modifyitems(config, items):
+    # A test with "bochs" in its name or parameters boots Bochs: mark it, so
+    # `-m bochs` / `-m "not bochs"` select every Bochs run, in any file.
+    for item in items:
+        if "bochs" in item.nodeid.split("::", 1)[-1].lower() and \
+                item.get_closest_marker("bochs") is None:
+            item.add_marker(pytest.mark.bochs)
+
+
 class Boot:
     """The outcome of one scripted run."""
 
