@@ -12,6 +12,8 @@ Scenarios are user programs chosen on the kernel command line
     that core.
   - refchain kill: SIGKILL; the destroy runs on the *sender's* core, and
     P's kthread restarts there.
+  - stress: processes killed in every state (running, runnable, asleep);
+    nothing leaks.
   - badsys: bad system call arguments give -EFAULT/-EINVAL/... and the
     kernel carries on.
   - the in-kernel self-tests of the process model (ktest=...).
@@ -102,6 +104,8 @@ def assert_clean_shutdown(run):
     assert "procs: 0 leaked, 0 kref errors" in run.console, run.console
     assert not run.find("proc_leak"), run.console
     assert not run.find("kref_error"), run.console
+    # The checks below need the whole story: no record lost.
+    assert not run.find("trace_lost"), [e["line"] for e in run.find("trace_lost")]
     # Every process created was freed.
     created = {e["pid"] for e in run.find("proc_create")}
     freed = {e["pid"] for e in run.find("proc_free")}
@@ -219,6 +223,18 @@ def test_sigkill_destroys_from_the_senders_core(tmp_path, cpus):
         death = run.find("kmsg_send", handler="__death")
         v_death = [d for d in death if d["ts"] > steps[1]["ts"]][0]
         assert v_death["dst"] != sender or v_death["cpu"] == sender
+
+
+@pytest.mark.parametrize("cpus", [1, 4, 8])
+def test_stress_kills_in_every_state_leak_nothing(tmp_path, cpus):
+    run = boot(tmp_path, cpus, "init=stress initargs=14", "stress")
+    assert_clean_shutdown(run)
+    assert "stress: reaped 28" in run.console, run.console
+    # Some victims were destroyed while WAITING (a killer asleep).
+    assert run.find("proc_destroy", state="WAITING"), run.console
+    for pid in {e["pid"] for e in run.find("proc_create")}:
+        history = refs_of(run, pid)
+        assert history[-1][2] == 0, (pid, history)
 
 
 @pytest.mark.parametrize("cpus", [1, 4])
