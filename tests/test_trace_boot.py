@@ -20,15 +20,28 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build", "bin")
-KERNEL = os.path.join(ROOT, "build", "kernel.elf")
+BUILT_KERNEL = os.path.join(ROOT, "build", "kernel.elf")
+KERNEL = None  # this module's snapshot of BUILT_KERNEL (see snapshot_kernel)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def snapshot_kernel(tmp_path_factory):
+    """Boot and symbolise one copy of the kernel, so that a rebuild in the
+    tree during the tests cannot make the ELF differ from the kernel that
+    ran (the build-id check would rightly fail)."""
+    global KERNEL
+    for f in (BUILT_KERNEL, os.path.join(BIN, "traceextract"), os.path.join(BIN, "tracecat")):
+        assert os.path.exists(f), f"{f} missing: run `make` first"
+    d = tmp_path_factory.mktemp("kernel")
+    KERNEL = str(d / "kernel.elf")
+    shutil.copyfile(BUILT_KERNEL, KERNEL)
+    subprocess.run(["objcopy", "-O", "elf32-i386", KERNEL, str(d / "kernel32.elf")], check=True)
 
 
 def run(tmp_path, name, cpus, cmdline="", emu="qemu", timeout=240):
-    for f in (KERNEL, os.path.join(BIN, "traceextract"), os.path.join(BIN, "tracecat")):
-        assert os.path.exists(f), f"{f} missing: run `make` first"
     out = tmp_path / name
     cmd = ["/usr/bin/python3", os.path.join(ROOT, "tools", "run.py"), "--emu", emu,
-           "--cpus", str(cpus), "--out", str(out), "--timeout", str(timeout)]
+           "--kernel", KERNEL, "--cpus", str(cpus), "--out", str(out), "--timeout", str(timeout)]
     if cmdline:
         cmd += ["--cmdline", cmdline]
     subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 60)
