@@ -16,6 +16,9 @@ against the trace the kernel recorded up to that instant:
     a breakpoint does not change the instruction count).
   - tk-trace N: the last N lines of tracecat on the same dump.
   - a command run before the kernel has paging on says so in one line.
+  - the abandon-core lab's scenario (its command line from tools/lab/lab.py),
+    with the bug flag on and off: at __proc_free of the VMM, tk-cpus shows
+    the lazy VMCS slot as course-notes/gdb.md says a student will see it.
 
 Needs build/kernel.elf, build/kernel32.elf, build/bin/{tracecat,traceextract}
 (`make`), gdb and qemu-system-x86_64.
@@ -38,9 +41,10 @@ ELF32 = os.path.join(BUILD, "kernel32.elf")
 TRACECAT = os.path.join(BUILD, "bin", "tracecat")
 HELPERS = os.path.join(ROOT, "tools", "gdb", "tkern.py")
 
-# The scenario: init spawns a child and waits for it; the breakpoint is the
-# child's __proc_free, reached after the reap, with cores, refs and KMSGs in
-# motion. CPUS=2 so that per-CPU state and cross-core KMSGs are exercised.
+# The scenario: the default boot, where init spawns `hello` and waits for it;
+# the breakpoint is hello's __proc_free, reached from the reap, with cores,
+# refs and KMSGs in motion. CPUS=2 so that per-CPU state and cross-core
+# KMSGs are exercised.
 SCENARIO_CMDLINE = ""
 SCENARIO_CPUS = 2
 BREAK_AT = "__proc_free"
@@ -310,44 +314,56 @@ def test_helpers_before_paging_fail_cleanly(env, tmp_path):
     assert len(errors) == 3, r["_all"]
 
 
-# The VMM scenario of the abandon_core lab, without the bug flag: init
-# (vmmtest) starts the VMM, whose guest spins; after a tick SIGINT makes the
-# VMM destroy itself; vmmtest reaps it.
-VMM_CMDLINE = "init=vmmtest initargs=spin,2,1"
+def lab_cmdline(lab, bugs):
+    """The lab's scenario as tools/lab/lab.py gives it to make run/gdb."""
+    p = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tools", "lab", "lab.py"), lab,
+                        "--print-cmdline", "--bugs", bugs], capture_output=True, text=True)
+    if p.returncode != 0 or not p.stdout.strip():
+        pytest.skip(f"no lab {lab} ({p.stderr.strip()})")
+    return p.stdout.strip()
 
 
-def test_tk_cpus_lazy_vmcs_slot_at_vmm_free(env, tmp_path):
-    """The lab's GDB route: stop at __proc_free of the VMM and read every
-    core's lazy VMCS slot.
+@pytest.mark.parametrize("bugs", ["abandon_core", ""])
+def test_lazy_vmcs_slot_at_vmm_free(env, tmp_path, bugs):
+    """The lab's GDB route (course-notes/gdb.md): stop at __proc_free of the
+    VMM in the abandon-core scenario and read the lazy VMCS slot.
 
-    Without the bug flag the slot is already empty there (clear_owning_proc
-    cleared it while owning_proc still pinned the GPC): the invariant of
-    REFERENCE-SCENARIO.md, read from memory. Then, after __proc_free, the
-    slot is pointed back at the VMM's GPC (what the 2017 ordering leaves
-    behind): tk-cpus must show it dangling, from the kernel's real freed
-    state: the GPC slot released, its VMCS page poisoned, gpc->proc a FREE
-    slot reading EPTP 0.
+    Without the flag the slot is already empty there: clear_owning_proc
+    cleared it while owning_proc still pinned the GPC (the invariant of
+    REFERENCE-SCENARIO.md). With the flag it still names the VMM's GPC;
+    once __proc_free is done, tk-cpus must show it dangling from the
+    kernel's real freed state (GPC slot released, VMCS page poisoned,
+    gpc->proc a FREE slot reading EPTP 0), and the next vmx_clear_vmcs
+    comes from __abandon_core.
     """
-    if not kernel_has_field("per_cpu_info", "gpc_to_clear_to") or \
-            not kernel_has_function("vmx_unload_guest_pcore"):
+    if not kernel_has_field("per_cpu_info", "gpc_to_clear_to"):
         pytest.skip("no VMX layer in this kernel")
-    r = run_gdb(env, str(tmp_path), [
-        'break __proc_free if $_streq(p->name, "vmm")', "continue",
-        "set $gpc = p->gpcs[0]", "tk-ps", "tk-cpus", "finish",
-        "set var per_cpu_infos[0].gpc_to_clear_to = $gpc", "tk-ps", "tk-cpus"],
-        cmdline=VMM_CMDLINE, cpus=1, timeout=400)
+    cmdline = lab_cmdline("abandon-core", bugs)
+    cmds = ['break __proc_free if $_streq(p->name, "vmm")', "continue", "tk-ps", "tk-cpus",
+            "finish", "tk-ps", "tk-cpus"]
+    if bugs:
+        cmds += ["break vmx_clear_vmcs", "continue", "bt 3"]
+    r = run_gdb(env, str(tmp_path), cmds, cmdline=cmdline, cpus=1, timeout=400)
     assert "Traceback" not in r["_all"], r["_all"][-3000:]
     outputs = {}
     for cmd, body in r["_seq"]:
         outputs.setdefault(cmd, []).append(body)
     before = ps_rows(outputs["tk-ps"][0])
-    vmm = [row for row in before.values() if row["NAME"] == "vmm"]
-    assert len(vmm) == 1 and vmm[0]["STATE"] == "DYING" and vmm[0]["REFS"] == "0", before
-    at_free, after = cpu_blocks(outputs["tk-cpus"][0]), cpu_blocks(outputs["tk-cpus"][1])
-    assert at_free[0]["gpc_to_clear_to"].startswith("-"), at_free
+    vmm = [(pid, row) for pid, row in before.items() if row["NAME"] == "vmm"]
+    assert len(vmm) == 1, outputs["tk-ps"][0]
+    vmm_pid, vmm_row = vmm[0]
+    assert vmm_row["STATE"] == "DYING" and vmm_row["REFS"] == "0", vmm_row
     after_ps = ps_rows(outputs["tk-ps"][1])
-    assert "vmm" not in [row["NAME"] for row in after_ps.values()]
-    slot = after[0]["gpc_to_clear_to"]
-    assert "FREE (freed: a dangling pointer)" in slot, slot
-    assert "eptp=0x0" in slot, slot
-    assert "page freed: poisoned" in slot, slot
+    assert vmm_pid not in after_ps, outputs["tk-ps"][1]
+
+    at_free = cpu_blocks(outputs["tk-cpus"][0])[0]["gpc_to_clear_to"]
+    after = cpu_blocks(outputs["tk-cpus"][1])[0]["gpc_to_clear_to"]
+    if not bugs:
+        assert at_free.startswith("- "), at_free
+        assert after.startswith("- "), after
+        return
+    assert f"-> proc {vmm_pid} vmm" in at_free, at_free
+    assert "FREE (freed: a dangling pointer)" in after, after
+    assert "eptp=0x0" in after, after
+    assert "page freed: poisoned" in after, after
+    assert "__abandon_core" in outputs["bt 3"][0], outputs["bt 3"][0]
