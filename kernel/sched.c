@@ -158,13 +158,17 @@ static void sched_timer_tick(struct trapframe *tf)
 		wake_sleepers();
 		tty_poll();
 	}
-	if (!trap_from_user(tf))
+	/* A process runs here: in user space, or in its guest (the VM exit
+	 * path hands the tick over with a kernel frame, then returns through
+	 * proc_restartcore, where the preemption happens). */
+	if (!this_cpu()->owning_proc)
 		return;
 	if (++ticks_in_user[me] >= quantum)
 		need_resched[me] = true;
 	/* Back to user space through proc_restartcore: preemption, routine
 	 * KMSGs and signals all happen there. */
-	proc_trap_from_user(tf);
+	if (trap_from_user(tf))
+		proc_trap_from_user(tf);
 }
 
 void sched_init(void)

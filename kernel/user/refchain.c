@@ -1,6 +1,7 @@
 /*
- * refchain [int|kill|term] [DELAY]: the process-model half of the
- * reference scenario (REFERENCE-SCENARIO.md steps 2-10, without VMX).
+ * refchain [int|kill|term] [DELAY] [VICTIM [ARG]]: the process-model half
+ * of the reference scenario (REFERENCE-SCENARIO.md steps 2-10, without VMX
+ * when VICTIM is the default, spin).
  *
  * This process is P, the parent: it spawns V (`spin`, the VMM's stand-in)
  * and a killer, then blocks in waitpid(V), so that its kthread holds a ref
@@ -14,13 +15,16 @@ int main(int argc, char **argv)
 {
 	const char *how = argc > 1 ? argv[1] : "int";
 	const char *delay = argc > 2 ? argv[2] : "5";
+	/* V: spin by default; the abandon_core lab passes its VMM. */
+	const char *victim = argc > 3 ? argv[3] : "spin";
+	const char *victim_args = argc > 4 ? argv[4] : (argc > 3 ? NULL : "quiet");
 	int sig = !strcmp(how, "kill") ? SIGKILL : !strcmp(how, "term") ? SIGTERM : SIGINT;
 	char args[48];
 	int v, k, status = 0, got;
 
-	v = spawn("spin", "quiet");
+	v = spawn(victim, victim_args);
 	if (v < 0) {
-		printf("refchain: spawn spin: %d\n", v);
+		printf("refchain: spawn %s: %d\n", victim, v);
 		return 1;
 	}
 	snprintf(args, sizeof(args), "-%d %d %s", sig, v, delay);
