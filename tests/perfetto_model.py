@@ -196,6 +196,7 @@ def check(tr, pb):
                     raise ModelError(where + ": slice end on %r with no open slice" % tname)
                 bname, bts, bargs = st.pop()
                 m.slices.append((tname, bname, bts, ts, bargs, args))
+                args = dict(bargs, **args)   # the importer merges BEGIN and END args
             m.events.append(Ev(ts, tname, tname_type, name, cats, args, list(e.flow_ids),
                                list(e.terminating_flow_ids),
                                e.counter_value if e.type == TE.TYPE_COUNTER else None))

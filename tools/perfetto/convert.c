@@ -33,6 +33,7 @@ struct cpu_state {
 	struct lane cur, own, vmcs;
 	uint8_t kind[MAX_DEPTH];
 	uint32_t name[MAX_DEPTH];  /* the open slices' names */
+	const struct tl_event *begin[MAX_DEPTH]; /* the events that opened them */
 	unsigned depth;
 };
 
@@ -182,6 +183,40 @@ static void ann_fields(struct conv *c, struct anns *as, const struct tl_event *e
 	}
 }
 
+/*
+ * The fields of an END event, less those its BEGIN already showed with the
+ * same value (the importer merges BEGIN and END args, so nothing is lost
+ * and a VM exit does not repeat the pid and GPC of its entry).
+ */
+static void ann_end_fields(struct conv *c, struct anns *as, const struct tl_event *e,
+			   unsigned cpu, enum act_kind kind)
+{
+	const struct cpu_state *s = &c->cpu[cpu];
+	const struct tl_event *b = NULL;
+	for (int i = (int)s->depth - 1; i >= 0; i--) {
+		if (s->kind[i] == kind) {   /* the slice this END closes */
+			b = s->begin[i];
+			break;
+		}
+	}
+	struct anns all = { .n = 0 };
+	ann_fields(c, &all, e);
+	if (!b) {
+		*as = all;
+		return;
+	}
+	struct anns shown = { .n = 0 };
+	ann_fields(c, &shown, b);
+	for (unsigned i = 0; i < all.n; i++) {
+		bool dup = false;
+		for (unsigned j = 0; j < shown.n && !dup; j++)
+			dup = all.a[i].name_iid == shown.a[j].name_iid &&
+			      all.a[i].kind == shown.a[j].kind && all.a[i].value == shown.a[j].value;
+		if (!dup)
+			ann_add(as, all.a[i].name_iid, (enum pf_ann_kind)all.a[i].kind, all.a[i].value);
+	}
+}
+
 static uint64_t fld(const struct tl_event *e, enum ev_field f)
 {
 	int i = ev_field_idx(e->id, f);
@@ -244,6 +279,7 @@ static void act_begin(struct conv *c, unsigned cpu, uint64_t ts, enum act_kind k
 	emit(c, ts, s->act, PF_SLICE_BEGIN, name, c->cat[trace_event_descs[e->id].category],
 	     as, flow, flow_end);
 	s->name[s->depth] = name;
+	s->begin[s->depth] = as && as->n ? e : NULL;  /* only args it showed */
 	s->kind[s->depth++] = (uint8_t)kind;
 }
 
@@ -384,7 +420,7 @@ static void on_event(struct conv *c, const struct tl_event *e)
 		act_begin(c, cpu, ts, K_IRQ, intern_name(c, name), e, &as, 0, 0);
 		break;
 	case ROLE_IRQ_END:
-		ann_fields(c, &as, e);
+		ann_end_fields(c, &as, e, cpu, K_IRQ);
 		if (!act_end(c, cpu, ts, K_IRQ, &as, c->s_unwound))
 			c->st->unmatched_ends++;
 		break;
@@ -396,7 +432,7 @@ static void on_event(struct conv *c, const struct tl_event *e)
 		act_begin(c, cpu, ts, K_SYSCALL, intern_name(c, name), e, &as, 0, 0);
 		break;
 	case ROLE_SYSCALL_END:
-		ann_fields(c, &as, e);
+		ann_end_fields(c, &as, e, cpu, K_SYSCALL);
 		if (!act_end(c, cpu, ts, K_SYSCALL, &as, c->s_unwound))
 			c->st->unmatched_ends++;
 		break;
@@ -440,7 +476,7 @@ static void on_event(struct conv *c, const struct tl_event *e)
 		break;
 	}
 	case ROLE_KMSG_END:
-		ann_fields(c, &as, e);
+		ann_end_fields(c, &as, e, cpu, K_KMSG);
 		if (!act_end(c, cpu, ts, K_KMSG, &as, c->s_unwound))
 			c->st->unmatched_ends++;
 		break;
@@ -458,7 +494,7 @@ static void on_event(struct conv *c, const struct tl_event *e)
 		act_begin(c, cpu, ts, K_GUEST, intern_name(c, name), e, &as, 0, 0);
 		break;
 	case ROLE_GUEST_END:
-		ann_fields(c, &as, e);
+		ann_end_fields(c, &as, e, cpu, K_GUEST);
 		if (!act_end(c, cpu, ts, K_GUEST, &as, c->s_unwound))
 			c->st->unmatched_ends++;
 		break;
