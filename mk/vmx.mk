@@ -18,3 +18,5 @@ test-prep: $(VMX_MODEL_TEST)
 .PHONY: test-vmx-model
 test-vmx-model: $(VMX_MODEL_TEST)
 	$(PYTHON) -m pytest -q tests/test_vmx_model.py
+
+test-prep: $(VMX_MODEL_TEST)
