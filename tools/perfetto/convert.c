@@ -65,6 +65,7 @@ struct conv {
 	struct pf_writer *w;
 	struct kaddr2line *k;
 	struct convert_stats *st;
+	bool lean;
 	uint64_t next_uuid, next_flow;
 	unsigned ncpus;
 	struct cpu_state cpu[TRACE_MAX_CPUS];
@@ -165,6 +166,8 @@ static void ann_fields(struct conv *c, struct anns *as, const struct tl_event *e
 {
 	const struct trace_event_desc *d = &trace_event_descs[e->id];
 	char buf[32];
+	if (c->lean)
+		return;
 	for (unsigned f = 0; f < d->nfields && f < e->nfields; f++) {
 		uint32_t name = c->field_ann[e->id][f];
 		switch (d->field[f].type) {
@@ -765,9 +768,10 @@ static void add_cpu_tracks(struct conv *c)
 }
 
 void convert_trace(const struct tl_trace *t, struct pf_writer *w, struct kaddr2line *k,
-		   struct convert_stats *st)
+		   bool lean, struct convert_stats *st)
 {
 	struct conv *c = xcalloc(1, sizeof(*c));
+	c->lean = lean;
 	c->t = t;
 	c->w = w;
 	c->k = k;

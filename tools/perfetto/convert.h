@@ -39,11 +39,13 @@ struct convert_stats {
 
 /*
  * Adds every track and event of t to w. k may be NULL (call sites then
- * stay hexadecimal). Never fails on odd input: ends without a begin, loss
- * markers, events of unknown processes are all drawn as what they are.
+ * stay hexadecimal). lean: names, lanes, counters and flows only, without
+ * each record's fields as args (a smaller file for very long runs). Never
+ * fails on odd input: ends without a begin, loss markers, events of unknown
+ * processes are all drawn as what they are.
  */
 void convert_trace(const struct tl_trace *t, struct pf_writer *w,
-		   struct kaddr2line *k, struct convert_stats *st);
+		   struct kaddr2line *k, bool lean, struct convert_stats *st);
 
 /* TSC ticks to ns since the first event with the header's frequency
  * (1 GHz if the header has none: the caller warns). */
