@@ -29,3 +29,7 @@ include $(sort $(wildcard mk/*.mk))
 .PHONY: clean
 clean:
 	rm -rf $(BUILD)
+
+# Keep intermediate objects: no `rm` lines after pytest's summary (CI reads
+# the last line), and no rebuilds of user programs on every make.
+.SECONDARY:
