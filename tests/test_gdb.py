@@ -298,6 +298,41 @@ def test_tk_cpus_matches_trace(stopped):
             assert key in b, f"CPU {cpu}: no {key} line"
 
 
+def test_tk_kmsgs_matches_trace(env, tmp_path):
+    """Stopped in __death (a routine KMSG, sent by proc_destroy to its own
+    core), the queues tk-kmsgs lists are the messages the trace shows sent
+    and not yet dispatched, in FIFO order, for every CPU."""
+    if not kernel_has_function("__death"):
+        pytest.skip("__death not in this kernel (the process model has not landed)")
+    dump = os.path.join(str(tmp_path), "at-death.raw")
+    r = run_gdb(env, str(tmp_path), ["break __death", "continue", "tk-kmsgs",
+                                     f"tk-trace-dump {dump}"])
+    events = parse_events(tracecat(dump).stdout)
+    pending = {}
+    for cpu, ev, f, _ in events:
+        if ev == "kmsg_send":
+            pending.setdefault((int(f["dst"]), f["type"]), []).append(f["handler"])
+        elif ev == "kmsg_dispatch_begin":
+            queue = pending.get((cpu, f["type"]), [])
+            assert queue and queue[0] == f["handler"], f"dispatch out of FIFO order: {f}"
+            queue.pop(0)
+    shown, key = {}, None
+    for line in r["tk-kmsgs"].splitlines():
+        m = re.match(r"CPU (\d+) (\w+):", line)
+        if m:
+            key = (int(m.group(1)), m.group(2))
+            shown[key] = []
+        elif key and re.match(r"\s+\d+: ", line):
+            shown[key].append(line.split(": ", 1)[1].split("(")[0])
+    brk = breaking_cpu(dict(r=r))
+    assert (brk, "routine") in shown, r["tk-kmsgs"]
+    # The breaking CPU stopped at a known instant; other CPUs may have
+    # been mid-dequeue when the machine stopped, so only it is compared.
+    for kind in ("immediate", "routine"):
+        assert shown[(brk, kind)] == pending.get((brk, kind), []), (kind, r["tk-kmsgs"])
+    assert shown[(brk, "routine")], "nothing queued behind __death: the check would be empty"
+
+
 def test_tk_trace_is_tail_of_tracecat(stopped):
     want = stopped["cat"].stdout.splitlines()[-15:]
     got = [l for l in stopped["r"]["tk-trace 15"].splitlines() if l.strip()]

@@ -106,7 +106,10 @@ def kmsg_lines(fifo):
             out.append(f"<{problem} link {K.addr(node):#x}>")
             break
         m = node.dereference()
-        args = ", ".join(f"{int(m[f]):#x}" for f in ("arg0", "arg1", "arg2") if K.has_field(m, f))
+        # The args are `long`; a kernel pointer reads best as unsigned hex,
+        # the way tracecat prints a kmsg_send's arg0.
+        args = ", ".join(f"{int(m[f]) & K.U64_MASK:#x}" for f in ("arg0", "arg1", "arg2")
+                         if K.has_field(m, f))
         out.append(f"{K.symbolize(K.addr(m['pc']))}({args}) from cpu {int(m['srcid'])}")
     return out
 

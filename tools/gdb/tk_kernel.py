@@ -22,6 +22,8 @@ import gdb
 POISON_BYTE = 0x6B
 POISON_U64 = int.from_bytes(bytes([POISON_BYTE]) * 8, "little")
 
+U64_MASK = (1 << 64) - 1
+
 # Long linked lists in a corrupted kernel must not hang GDB.
 MAX_LIST_WALK = 1024
 
