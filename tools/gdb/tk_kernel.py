@@ -220,18 +220,30 @@ def selected_core():
 
 
 def thread_pc(thread):
-    """The RIP of another CPU, by switching threads and back."""
+    """The RIP of another CPU, by switching threads and back.
+
+    The student's selected thread and frame (say, `frame 3` in a backtrace)
+    are put back afterwards, so tk-cpus can be run in the middle of a
+    session without losing one's place.
+    """
     here = gdb.selected_thread()
     try:
+        frame_level = gdb.selected_frame().level()
+    except gdb.error:
+        frame_level = None
+    try:
         thread.switch()
-        frame = gdb.newest_frame()
-        pc = frame.pc()
-        return pc
+        return gdb.newest_frame().pc()
     except gdb.error:
         return None
     finally:
         if here is not None:
             here.switch()
+            if frame_level:
+                try:
+                    gdb.execute(f"frame {frame_level}", to_string=True)
+                except gdb.error:
+                    pass
 
 
 # -------------------------------------------------------------------- procs
