@@ -31,6 +31,7 @@
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/paging.h"
 #include "kernel/arch/x86_64/proc_arch.h"
+#include "kernel/arch/x86_64/vectors.h"
 #include "trace/trace.h"
 
 struct proc proc_table[MAX_PROCS];
@@ -655,9 +656,11 @@ void proc_user_fault(struct trapframe *tf, const char *what)
 	if (!p)
 		panic("user fault '%s' on core %u with no owning_proc", what, core_id());
 	trace_proc_fault(p->pid, tf->vector, tf->rip,
-			 tf->vector == 14 ? read_cr2() : 0);
+			 tf->vector == T_PAGE_FAULT ? read_cr2() : 0);
 	printk("pid %d (%s): %s at rip %lx, killed\n", p->pid, p->name, what, tf->rip);
-	p->exit_code = -(int)(128 + tf->vector);
+	/* The status a Unix shell would show: killed by SIGFPE, SIGILL or
+	 * SIGSEGV. */
+	p->exit_code = 128 + (tf->vector == T_DIVIDE ? 8 : tf->vector == T_INVALID_OP ? 4 : 11);
 	proc_destroy(p);
 	user_ctx_from_trapframe(core_actual_ctx(), tf);
 	pcpui->cur_ctx = core_actual_ctx();

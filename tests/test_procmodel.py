@@ -14,6 +14,8 @@ Scenarios are user programs chosen on the kernel command line
     P's kthread restarts there.
   - stress: processes killed in every state (running, runnable, asleep);
     nothing leaks.
+  - fault: user-mode faults (NULL, kernel address, ud2, divide, a jump
+    into the kernel) kill the process, never the kernel.
   - badsys: bad system call arguments give -EFAULT/-EINVAL/... and the
     kernel carries on.
   - the in-kernel self-tests of the process model (ktest=...).
@@ -245,6 +247,17 @@ def test_bad_syscall_arguments_fail_and_kernel_survives(tmp_path, cpus):
     m = re.search(r"BADSYS DONE (\d+) passed, (\d+) failed", run.console)
     assert m and int(m.group(1)) >= 25 and m.group(2) == "0", run.console
     assert "PANIC" not in run.console
+
+
+@pytest.mark.parametrize("cpus", [1, 4])
+def test_user_faults_kill_the_process_not_the_kernel(tmp_path, cpus):
+    run = boot(tmp_path, cpus, "init=fault", "fault")
+    assert_clean_shutdown(run)
+    assert "fault: DONE 0 failed" in run.console, run.console
+    for kind, status in (("null", 139), ("kernel", 139), ("ud2", 132), ("div0", 136),
+                         ("jump", 139)):
+        assert re.search(rf"fault: {kind}: pid \d+ status {status}", run.console), run.console
+    assert [e["vector"] for e in run.find("proc_fault")] == ["PF", "PF", "UD", "DE", "PF"]
 
 
 @pytest.mark.parametrize("cpus", [1, 2])
