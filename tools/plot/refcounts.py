@@ -51,6 +51,14 @@ def main():
     if errors:
         ax.plot([], [], marker="^", color="red", markeredgecolor="black", markersize=9,
                 linestyle="none", label="refused get/put (kref_error)")
+    # Traps and user faults other than the crash: small markers along the top.
+    c = tp.crash(t)
+    traps = [t.ns(e.ts) / div for e in t.events if e.name in ("trap", "proc_fault")
+             and not (c and t.ns(e.ts) == c[0])]
+    top = max([y for pts in series.values() for _, y in pts] + [1]) + 0.4
+    if traps:
+        ax.plot(traps, [top] * len(traps), marker="v", color="purple", linestyle="none",
+                markersize=8, label="trap / user fault")
     tp.mark_crash(ax, t, div)
 
     ax.set_xlabel("time since the first event (%s)" % unit)
