@@ -402,3 +402,63 @@ def test_lazy_vmcs_slot_at_vmm_free(env, tmp_path, bugs):
     assert "eptp=0x0" in after, after
     assert "page freed: poisoned" in after, after
     assert "__abandon_core" in outputs["bt 3"][0], outputs["bt 3"][0]
+
+
+# A kernel built in layers: the platform's per-CPU block before the process
+# model and VMX add their fields. Static data in an ELF that GDB reads from
+# the file (no emulator): each command must name what is missing and carry
+# on with the rest.
+EARLY_KERNEL_C = r"""
+#include <stdint.h>
+struct per_cpu_info {
+	struct per_cpu_info *self;
+	uint32_t core_id;
+	struct proc *cur_proc;          /* the process model, half landed */
+};
+enum proc_state { PROC_FREE, PROC_CREATED, PROC_RUNNABLE_S };
+struct proc {
+	int pid;
+	enum proc_state state;
+	int64_t refcnt;
+	char name[16];                  /* no parent, children, eptp yet */
+};
+struct proc proc_table[4] = {
+	{ 1, PROC_RUNNABLE_S, 3, "init" },
+	{ 0, PROC_FREE, 0, "" },
+	{ 7, PROC_CREATED, 1, "sixteen-chars-xx" },
+};
+struct per_cpu_info per_cpu_infos[2] = {
+	{ &per_cpu_infos[0], 0, &proc_table[0] },
+};
+int main(void) { return 0; }
+"""
+
+
+def test_helpers_on_a_kernel_without_the_later_layers(tmp_path):
+    if shutil.which("gcc") is None or shutil.which("gdb") is None:
+        pytest.skip("needs gcc and gdb")
+    src, elf = tmp_path / "early.c", tmp_path / "early.elf"
+    src.write_text(EARLY_KERNEL_C)
+    subprocess.run(["gcc", "-g", "-O0", "-no-pie", "-o", str(elf), str(src)], check=True)
+    cmds = ["tk-ps", "tk-cpus", "tk-kmsgs", "tk-trace-dump x.raw"]
+    argv = ["gdb", "-batch", "-nx", "-ex", f"file {elf}", "-ex", f"source {HELPERS}"]
+    for c in cmds:
+        argv += ["-ex", f"echo {MARK} {c}\\n", "-ex", c]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    out = p.stdout + p.stderr
+    assert "Traceback" not in out and "Python Exception" not in out, out
+    rows = ps_rows(p.stdout.split(f"{MARK} tk-ps\n")[1].split(MARK)[0])
+    assert sorted(rows) == [1, 7], out
+    assert rows[1]["STATE"] == "RUNNABLE_S" and rows[1]["REFS"] == "3"
+    # A name that fills its array has no NUL: read to the array's end, no further.
+    assert rows[7]["NAME"] == "sixteen-chars-xx"
+    assert "parent: struct proc.parent: not in this kernel" in out
+    cpus = cpu_blocks(p.stdout.split(f"{MARK} tk-cpus\n")[1].split(MARK)[0])
+    assert list(cpus) == [0], out   # block 1 never set `self`: not a CPU yet
+    assert cpus[0]["cur_proc"] == "1 init"
+    for missing in ("owning_proc", "owning_vcoreid", "cur_kthread", "gpc_to_clear_to", "kmsgs"):
+        assert cpus[0][missing] == f"per_cpu_info.{missing}: not in this kernel", cpus[0]
+    kmsgs = p.stdout.split(f"{MARK} tk-kmsgs\n")[1].split(MARK)[0]
+    assert kmsgs.strip() == "per_cpu_info.kmsgs: not in this kernel", kmsgs
+    assert "tk-trace-dump: trace_area: not in this kernel" in out
+    assert not (tmp_path / "x.raw").exists()
