@@ -13,12 +13,17 @@ against the trace the kernel recorded up to that instant:
   - tk-trace-dump: tracecat decodes the file, and per CPU its events are
     exactly the first events of the same scenario run to completion by
     tools/run.py (QEMU with -icount shift=0,sleep=off is deterministic, and
-    a breakpoint does not change the instruction count).
+    nothing changes before the first stop; see test_dump_is_prefix_of_full_run
+    for what the stop itself does).
+  - tk-kmsgs: the queues hold exactly the KMSGs the trace shows sent and
+    not yet dispatched.
   - tk-trace N: the last N lines of tracecat on the same dump.
   - a command run before the kernel has paging on says so in one line.
   - the abandon-core lab's scenario (its command line from tools/lab/lab.py),
     with the bug flag on and off: at __proc_free of the VMM, tk-cpus shows
     the lazy VMCS slot as course-notes/gdb.md says a student will see it.
+  - on a kernel without the later layers' fields and symbols, each command
+    names what is missing and shows the rest.
 
 Needs build/kernel.elf, build/kernel32.elf, build/bin/{tracecat,traceextract}
 (`make`), gdb and qemu-system-x86_64.
