@@ -261,6 +261,56 @@ int proc_load_image(struct proc *p, const char *image, const char *args)
 	return 0;
 }
 
+/*
+ * Replace p's program (p runs this, on its owning core, from sys_exec):
+ * a new address space is built beside the old one, and only once the new
+ * image is loaded does p switch to it and free the old. On failure p is
+ * untouched and the error goes back to the old program.
+ */
+int proc_exec(struct proc *p, const char *image, const char *args)
+{
+	struct per_cpu_info *pcpui = this_cpu();
+	uint64_t *old_pml4 = p->pml4, old_cr3 = p->cr3;
+	uint64_t entry, sp, argp;
+	uint64_t flags;
+	int ret;
+
+	if (pcpui->owning_proc != p || !pcpui->cur_ctx)
+		return -EINVAL;
+	/* Another core may still have the old page tables loaded (a lazy
+	 * cur_proc): they cannot be freed under it. */
+	for (uint32_t i = 0; i < num_cores(); i++)
+		if (i != core_id() && per_cpu(i)->cur_proc == p)
+			return -EAGAIN;
+	ret = paging_new_user_pml4(&p->pml4, &p->cr3);
+	if (ret < 0) {
+		p->pml4 = old_pml4;
+		p->cr3 = old_cr3;
+		return ret;
+	}
+	ret = elf_load_user_image(p, image, &entry);
+	if (ret == 0)
+		ret = user_stack_init(p, image, args, &sp, &argp);
+	if (ret < 0) {
+		paging_free_user(p->pml4);
+		p->pml4 = old_pml4;
+		p->cr3 = old_cr3;
+		return ret;
+	}
+	proc_arch_load_cr3(p->cr3, p->pid);
+	paging_free_user(old_pml4);
+	flags = spin_lock_irqsave(&p->proc_lock);
+	strlcpy(p->name, image, sizeof(p->name));
+	/* Handlers and trampoline were addresses in the old program. */
+	memset(p->sig_handler, 0, sizeof(p->sig_handler));
+	p->sig_trampoline = 0;
+	p->sig_in_handler = false;
+	spin_unlock_irqrestore(&p->proc_lock, flags);
+	user_ctx_init(pcpui->cur_ctx, entry, sp);
+	pcpui->cur_ctx->tf.rdi = argp;
+	return 0;
+}
+
 struct proc *pid2proc(int pid)
 {
 	struct proc *found = NULL;

@@ -135,6 +135,7 @@ extern volatile int proc_kref_errors;
 /* Lifecycle. */
 struct proc *proc_alloc(const char *name, struct proc *parent); /* ref: CREATE */
 int proc_load_image(struct proc *p, const char *image, const char *args);
+int proc_exec(struct proc *p, const char *image, const char *args);
 void __proc_ready(struct proc *p);    /* registers with the scheduler (+SCHED) */
 struct proc *proc_create(const char *image, const char *args, struct proc *parent, int *err);
 void proc_destroy(struct proc *p);

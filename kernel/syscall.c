@@ -136,6 +136,23 @@ long sys_write(SYSCALL_ARGS)
 	return (long)done;
 }
 
+long sys_exec(SYSCALL_ARGS)
+{
+	char name[SPAWN_NAME_MAX], args[SPAWN_ARGS_MAX];
+	long ret;
+
+	ret = strncpy_from_user(p, name, a0, sizeof(name));
+	if (ret < 0)
+		return ret;
+	args[0] = 0;
+	if (a1) {
+		ret = strncpy_from_user(p, args, a1, sizeof(args));
+		if (ret < 0)
+			return ret;
+	}
+	return proc_exec(p, name, args);
+}
+
 long sys_exit(SYSCALL_ARGS)
 {
 	p->exit_code = (int)a0;

@@ -260,6 +260,20 @@ def test_user_faults_kill_the_process_not_the_kernel(tmp_path, cpus):
     assert [e["vector"] for e in run.find("proc_fault")] == ["PF", "PF", "UD", "DE", "PF"]
 
 
+@pytest.mark.parametrize("cpus", [1, 4])
+def test_exec_replaces_the_program_under_the_same_pid(tmp_path, cpus):
+    run = boot(tmp_path, cpus, "init=init initargs=execdemo,hello", "exec")
+    assert_clean_shutdown(run)
+    assert "execdemo: exec no-such-program: -2" in run.console, run.console
+    assert "execdemo: exec kernel pointer: -14" in run.console, run.console
+    assert "hello: pid 2, 1 args: exec'd" in run.console, run.console
+    assert "init: reaped pid 2, status 1" in run.console, run.console
+    # One process, two programs: the address space changed in place.
+    assert len(run.find("proc_create", pid=2)) == 1
+    cr3s = {e["new"] for e in run.find("cr3_switch", pid=2)}
+    assert len(cr3s) == 2, cr3s
+
+
 @pytest.mark.parametrize("cpus", [1, 2])
 def test_process_model_ktests(tmp_path, cpus):
     run = boot(tmp_path, cpus, "ktest=" + ",".join(PROC_KTESTS), "ktest")

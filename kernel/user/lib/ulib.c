@@ -29,6 +29,7 @@ long syscall6(long num, long a0, long a1, long a2, long a3, long a4, long a5)
 int getpid(void) { return (int)SC0(SYS_getpid); }
 long write(const void *buf, size_t len) { return SC2(SYS_write, buf, len); }
 int spawn(const char *name, const char *args) { return (int)SC2(SYS_spawn, name, args); }
+int exec(const char *name, const char *args) { return (int)SC2(SYS_exec, name, args); }
 int waitpid(int pid, int *status) { return (int)SC2(SYS_waitpid, pid, status); }
 int kill(int pid, int sig) { return (int)SC2(SYS_kill, pid, sig); }
 int yield(void) { return (int)SC0(SYS_yield); }

@@ -28,6 +28,8 @@ int getpid(void);
 long write(const void *buf, size_t len);
 __attribute__((noreturn)) void exit(int code);
 int spawn(const char *name, const char *args);
+/* Replace this program with `name`; returns only on error (-errno). */
+int exec(const char *name, const char *args);
 int waitpid(int pid, int *status);
 int kill(int pid, int sig);
 int yield(void);
