@@ -98,7 +98,7 @@ def make_has_target(target):
 
 
 def main():
-    w = 14
+    w = 20
     print("tkern: make [TARGET] [VARIABLE=value ...]\n")
     print("Targets:")
     for name, desc in CORE:
