@@ -42,9 +42,10 @@ static int read_line(char *buf, int n)
 
 static void help(void)
 {
-	printf("commands: PROG [ARGS] [&] (programs: hello spin kill ps cores family\n"
-	       "          refchain badsys init), help, exit. ctrl-c: SIGINT to the\n"
-	       "          foreground program; kill -9 PID: SIGKILL.\n");
+	printf("commands: PROG [ARGS] [&], help, exit. ctrl-c: SIGINT to the foreground\n"
+	       "          program (it destroys itself); kill -9 PID: SIGKILL (the sender\n"
+	       "          destroys it). Programs: hello spin kill ps cores vmm vmmtest\n"
+	       "          refchain family stress fault badsys execdemo init shell.\n");
 }
 
 static void run(char *line)
