@@ -283,3 +283,33 @@ def test_grader_passes_the_reference_fix_with_the_flag_on(tree):
         assert "ok    SIGINT: the kernel still reports bugs: abandon_core" in out, out
     finally:
         subprocess.run(["git", "apply", "-R", patch], cwd=tree, check=True)
+
+
+# ---- the interactive form: the shell, ctrl-c and kill -9 --------------------
+
+def test_interactive_shell_ctrl_c_crashes_kill9_does_not():
+    from test_procmodel import Console
+    con = Console(1, "init=shell bugs=abandon_core")
+    try:
+        con.expect(r"^\$ ")
+        con.send("vmm\r")
+        con.expect(r"guest: spinning")
+        con.send("\x03")
+        con.expect(r"vmm: signal 2: destroying myself")
+        con.expect(r"INVEPT failed")
+        con.expect(r"^PANIC: Invalid Opcode")
+        con.expect(r"TKERN-EXIT: panic")
+    finally:
+        con.close()
+    con = Console(1, "init=shell bugs=abandon_core")
+    try:
+        con.expect(r"^\$ ")
+        con.send("vmm &\r")
+        con.expect(r"guest: spinning")
+        con.send("kill -9 2\r")
+        con.expect(r"kill: sent signal 9 to pid 2")
+        con.send("exit\r")
+        con.expect(r"TKERN-EXIT: success")
+        assert "PANIC" not in con.text, con.text
+    finally:
+        con.close()
