@@ -57,6 +57,11 @@ def test_svg_on_request(traces):
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     # the crash and the dangling VMCS are in the picture's text
     assert "crash: UD trap" in svg and "VMCS of a freed proc" in svg
+    # the end of the run, event by event, with the events named in order
+    assert "zoom: the end of the run" in svg
+    assert svg.index("0 proc_free") < svg.index("0 vmclear") < svg.index("0 trap")
+    r = plot("cpu_lanes.py", raws["abandon_core"], d / "nozoom.svg", "--no-zoom")
+    assert r.returncode == 0 and "zoom" not in (d / "nozoom.svg").read_text()
 
 
 def test_lanes_follow_the_scenario(traces):

@@ -20,12 +20,19 @@ import matplotlib.pyplot as plt  # noqa: E402,F401
 import rawtrace  # noqa: E402
 
 
+# The end of a run is where its story is (the destroy, the free, the crash),
+# and it is short next to the whole run: a second panel shows its last events.
+ZOOM_EVENTS = 60
+
+
 def parse_args(description):
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("trace", help="raw trace (trace.raw)")
     ap.add_argument("-o", "--output", required=True, help="image to write (.png, or .svg)")
     ap.add_argument("--svg", action="store_true", help="write SVG whatever the file name says")
     ap.add_argument("--title", help="title instead of the default")
+    ap.add_argument("--no-zoom", action="store_true",
+                    help="no second panel on the last %d events" % ZOOM_EVENTS)
     return ap.parse_args()
 
 
@@ -43,13 +50,17 @@ def load(path):
     return t
 
 
-def time_unit(t):
-    """(divisor from ns, label) so that the run spans a readable range."""
-    span = t.ns(t.events[-1].ts)
+def unit_for(span_ns):
+    """(divisor from ns, label) for a span of time."""
     for div, name in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
-        if span >= 10 * div:
+        if span_ns >= 10 * div:
             return div, name
     return 1.0, "ns"
+
+
+def time_unit(t):
+    """(divisor from ns, label) so that the run spans a readable range."""
+    return unit_for(t.ns(t.events[-1].ts))
 
 
 def pid_color(pid):
