@@ -150,3 +150,25 @@ def test_runner_timeout_is_hang(tmp_path):
     b = run_boot(tmp_path / "out", "qemu", 4, "ktest=all", timeout=0.1)
     assert b.status == "hang", repr(b)
     assert not os.path.exists(os.path.join(b.out, "ram.bin")), "ram.bin left behind"
+
+
+def _hang_with_trace(tkern_tmp, emu, timeout):
+    # The shell waits for a keyboard that never types: a hang by design.
+    b = run_boot(tkern_tmp, emu, 1, "init=shell", timeout=timeout)
+    assert b.status == "hang", repr(b)
+    extractor = os.path.join(ROOT, "build", "bin", "traceextract")
+    if "tkern shell" in b.console and os.path.isfile(extractor):
+        # The rings come out of a hung kernel too: QEMU's RAM file, or
+        # Bochs's debugger dumping trace_area after the timeout's Ctrl-C.
+        assert os.path.getsize(b.path("trace.raw")) > 0, repr(b)
+    assert not os.path.exists(b.path("ram.bin")), "ram.bin left behind"
+
+
+@pytest.mark.qemu
+def test_hang_still_gives_trace_qemu(tmp_path):
+    _hang_with_trace(tmp_path / "out", "qemu", 10)
+
+
+@pytest.mark.bochs
+def test_hang_still_gives_trace_bochs(tmp_path):
+    _hang_with_trace(tmp_path / "out", "bochs", 20)
