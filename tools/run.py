@@ -320,6 +320,11 @@ def interactive_qemu(a):
     print(f"run: QEMU, {a.cpus} CPU(s), cmdline '{a.cmdline}'. Ctrl-A X quits, Ctrl-C goes to tkern.",
           file=sys.stderr)
     rc = subprocess.run(argv).returncode
+    if rc == 0:
+        # Ctrl-A X exits 0, and so does a triple fault under -no-reboot.
+        print("\nrun: QEMU ended without an exit code: quit by hand (Ctrl-A X), "
+              "or a triple fault/reset", file=sys.stderr)
+        return 0
     print(f"\nrun: QEMU ended: {exit_word(rc)}", file=sys.stderr)
     return 0 if rc == 33 else 1
 
