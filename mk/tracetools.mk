@@ -28,7 +28,8 @@ PF_HDRS     := tools/perfetto/convert.h tools/perfetto/pf_writer.h \
 CHECK_SRCS  := tools/tracecheck.c tools/perfetto/event_map.c tools/kaddr2line.c
 CHECK_HDRS  := tools/perfetto/event_map.h tools/perfetto/event_map.def tools/kaddr2line.h
 
-TRACETOOLS  := $(BIN)/trace2perfetto $(BIN)/tracecheck $(BIN)/trace-schema-json
+TRACETOOLS  := $(BIN)/trace2perfetto $(BIN)/tracecheck $(BIN)/trace-schema-json \
+	       $(BIN)/pf_writer_test
 
 .PHONY: all tracetools test-tracetools tracetools-bench test bench
 all: tracetools
@@ -51,6 +52,13 @@ $(BIN)/trace2perfetto: $(PF_SRCS) $(PF_HDRS) $(PF_GEN)/perfetto_trace.pb-c.o \
 $(BIN)/tracecheck: $(CHECK_SRCS) $(CHECK_HDRS) $(TRACELIB_SRCS) $(TRACELIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(TT_CFLAGS) -o $@ $(CHECK_SRCS) $(TRACELIB_SRCS) -ldw $(TRACELIB_LIBS)
+
+# The writer alone (sorting, interning at first use), for tests/test_perfetto.py.
+$(BIN)/pf_writer_test: tests/pf_writer_test.c tools/perfetto/pf_writer.c \
+		tools/perfetto/pf_writer.h $(PF_GEN)/perfetto_trace.pb-c.o
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(TT_CFLAGS) -o $@ tests/pf_writer_test.c tools/perfetto/pf_writer.c \
+		$(PF_GEN)/perfetto_trace.pb-c.o -lprotobuf-c
 
 $(BIN)/trace-schema-json: tools/trace_schema_json.c trace/schema.c $(TRACE_HDRS)
 	@mkdir -p $(dir $@)

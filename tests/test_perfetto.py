@@ -283,3 +283,87 @@ def test_event_map_must_cover_every_category(work):
     r = run("gcc", "-std=gnu11", "-I%s" % (work / "mapcheck"), "-I.", "-c",
             "tools/perfetto/event_map.c", "-o", work / "mapcheck" / "m.o")
     assert r.returncode != 0 and "TRACE_EV_no_such_event" in r.stderr
+
+
+def _fields(buf):
+    """(field number, wire type, value bytes or int) of one protobuf message."""
+    i, out = 0, []
+
+    def varint():
+        nonlocal i
+        v = sh = 0
+        while True:
+            b = buf[i]
+            i += 1
+            v |= (b & 0x7F) << sh
+            sh += 7
+            if b < 0x80:
+                return v
+    while i < len(buf):
+        key = varint()
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            out.append((num, wt, varint()))
+        elif wt == 1:
+            out.append((num, wt, buf[i:i + 8]))
+            i += 8
+        elif wt == 2:
+            n = varint()
+            out.append((num, wt, buf[i:i + n]))
+            i += n
+        elif wt == 5:
+            out.append((num, wt, buf[i:i + 4]))
+            i += 4
+        else:
+            raise AssertionError("wire type %d" % wt)
+    return out
+
+
+def test_wire_format_the_importer_needs(work):
+    """Flow ids fixed64 (wire type 1), repeated scalars unpacked: Perfetto's
+    importer silently ignores packed flow_ids and extra_counter_values."""
+    _, out, _ = convert(work, "fixed")
+    seen = set()
+    for num, wt, pkt in _fields(out.read_bytes()):
+        assert (num, wt) == (1, 2), "Trace holds only field 1 (packet)"
+        fields = _fields(pkt)
+        assert any(n == 10 and v for n, _, v in fields), "trusted_packet_sequence_id"
+        for n, _, te in fields:
+            if n != 11:
+                continue
+            for fn, fwt, _ in _fields(te):
+                if fn in (47, 48):
+                    assert fwt == 1, "flow ids must be fixed64, one tag each"
+                if fn in (3, 12, 31):
+                    assert fwt == 0, "repeated scalar field %d must not be packed" % fn
+                seen.add(fn)
+    assert {47, 48, 12, 31, 3} <= seen
+
+
+def test_protoc_decodes_the_output(work):
+    _, out, _ = convert(work, "abandon_core")
+    with open(out, "rb") as f:
+        r = subprocess.run(["protoc", "--decode=perfetto.protos.Trace",
+                            "-I%s" % pm.PROTO_DIR, pm.PROTO], stdin=f, capture_output=True,
+                           text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("track_descriptor {") == 2 * 5 + 2 * 4
+    assert "SIBLING_MERGE_BEHAVIOR_NONE" in r.stdout and "is_incremental: true" in r.stdout
+
+
+@pytest.mark.parametrize("mode", ["delta", "absolute"])
+def test_writer_sorts_and_interns_at_first_use(work, mode):
+    """tests/pf_writer_test.c queues events backwards; the file must come out
+    in time order, each string interned in the first packet that uses it."""
+    out = work / ("writer-%s.perfetto-trace" % mode)
+    r = run(os.path.join(BIN, "pf_writer_test"), out, *(["--absolute-ts"] if mode == "absolute" else []))
+    assert r.returncode == 0, r.stdout + r.stderr
+    m = model(work, out)                       # raises on any rule broken
+    assert [(e.ts, e.type, e.name) for e in m.events] == [
+        (1000, "TYPE_SLICE_BEGIN", "outer"), (2000, "TYPE_SLICE_BEGIN", "inner"),
+        (2500, "TYPE_COUNTER", None), (3000, "TYPE_SLICE_END", None),
+        (4000, "TYPE_SLICE_END", None), (5000, "TYPE_INSTANT", "interned first, used last")]
+    assert m.slices_on("lane")[0][1:4] == ("inner", 2000, 3000)
+    assert m.slices_on("lane")[0][4] == {"n": 42, "s": "hello"}
+    assert m.counters["count"] == [(1000, 1), (2500, 3)]
+    assert m.events[0].flows == [77] and m.events[-1].term == [77]
