@@ -78,8 +78,43 @@ static void put_args(FILE *f, const struct pf_writer *w, const struct pf_event *
 	fputc('}', f);
 }
 
+/* The flow ids already started: a small open-addressing set. */
+struct flow_set {
+	uint64_t *id;
+	size_t size, count;
+};
+
+static bool flow_seen(struct flow_set *fs, uint64_t id)
+{
+	if ((fs->count + 1) * 2 > fs->size) {
+		size_t n = fs->size ? fs->size * 2 : 1024;
+		uint64_t *t = calloc(n, sizeof(*t));
+		if (!t)
+			return false;
+		for (size_t i = 0; i < fs->size; i++) {
+			if (!fs->id[i])
+				continue;
+			size_t j = fs->id[i] & (n - 1);
+			while (t[j])
+				j = (j + 1) & (n - 1);
+			t[j] = fs->id[i];
+		}
+		free(fs->id);
+		fs->id = t;
+		fs->size = n;
+	}
+	size_t j = id & (fs->size - 1);
+	for (; fs->id[j]; j = (j + 1) & (fs->size - 1))
+		if (fs->id[j] == id)
+			return true;
+	fs->id[j] = id;
+	fs->count++;
+	return false;
+}
+
 int chrome_json_write(struct pf_writer *w, FILE *f)
 {
+	struct flow_set seen = { 0 };
 	size_t ntr, nev;
 	pf_writer_sort(w);
 	const struct pf_track *tr = pf_writer_tracks(w, &ntr);
@@ -142,13 +177,16 @@ int chrome_json_write(struct pf_writer *w, FILE *f)
 				e->extra_counter);
 		}
 		if (e->flow || e->flow_end) {
+			/* s starts a flow, t is a later step of it, f ends it. */
+			const char *ph = e->flow_end ? "f" : flow_seen(&seen, e->flow) ? "t" : "s";
 			fprintf(f, ",\n{\"pid\":%" PRIu64 ",\"tid\":%" PRIu64 ",\"ts\":", pid, e->track);
 			put_ts(f, e->ts_ns);
 			fprintf(f, ",\"ph\":\"%s\",\"bp\":\"e\",\"name\":\"flow\",\"id\":%" PRIu64 "}",
-				e->flow ? "s" : "f", e->flow ? e->flow : e->flow_end);
+				ph, e->flow_end ? e->flow_end : e->flow);
 		}
 	}
 	fputs("\n]}\n", f);
 	free(pid_of);
+	free(seen.id);
 	return fflush(f) ? -1 : 0;
 }
