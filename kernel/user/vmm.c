@@ -1,5 +1,5 @@
 /*
- * vmm [spin|halt|ept]: a virtual machine monitor. It gives a guest one page
+ * vmm [spin|halt|ept] [N]: a virtual machine monitor. It gives a guest one page
  * of code and one of stack in guest-physical memory (its EPT, built by the
  * kernel through sys_vmm_map), creates one guest pcore, and runs it
  * (sys_vmm_run) until a signal: SIGINT or SIGTERM make it destroy itself
@@ -14,6 +14,10 @@
  *         the kernel kills the VM and the VMM reports it and exits 3.
  * Each guest starts with a greeting (HC_PUTS), so the console shows the
  * VMCALL path working before anything else.
+ *
+ * With N, the VMM sends itself SIGINT after the guest's Nth progress
+ * report: a run that ends the same way on every emulator (tests compare
+ * the VMX events of the two backends with it).
  */
 #include "kernel/user/lib/ulib.h"
 #include "vmx/vmm_abi.h"
@@ -125,6 +129,7 @@ int main(int argc, char **argv)
 	const struct guest *g = &guests[0];
 	struct vmm_exit e;
 	unsigned long progress = 0, halts = 0;
+	long stop_after = argc > 2 ? atol(argv[2]) : 0;
 	long r;
 
 	for (unsigned i = 0; argc > 1 && i < sizeof(guests) / sizeof(guests[0]); i++)
@@ -149,6 +154,8 @@ int main(int argc, char **argv)
 			else if (e.rax == HC_PROGRESS && ++progress % 4 == 0)
 				printf("vmm: guest progress %lu (count %lu)\n", progress,
 				       (unsigned long)e.rbx);
+			if (stop_after && e.rax == HC_PROGRESS && progress == (unsigned long)stop_after)
+				kill(getpid(), SIGINT);
 			break;
 		case EXIT_REASON_HLT:
 			if (++halts <= 3)
