@@ -177,8 +177,9 @@ def run_qemu(a, out):
             reason += f"; marker {marker!r}"
     else:
         status = "error"
-        tail = read_text(os.path.join(out, "emulator.log")).strip().splitlines()[-3:]
-        reason = f"QEMU exit {rc}: " + " | ".join(tail[1:] if len(tail) > 1 else tail)
+        # The log's first line is the command; what QEMU said follows it.
+        said = read_text(os.path.join(out, "emulator.log")).strip().splitlines()[1:]
+        reason = f"QEMU exit {rc}: " + (" | ".join(said[-3:]) or "no message")
     return dict(status=status, reason=reason, exit_code=rc, marker=marker,
                 seconds=round(elapsed, 3), image=ram)
 
