@@ -70,6 +70,7 @@ def test_vmcs_cached_alone(work):
     ("uaf_vmclear", "use-after-free", "VMCLEAR of GPC"),
     ("uaf_invept", "use-after-free", "INVEPT with EPTP 0x0 (pid 2, freed)"),
     ("leak", "leak", "pid 1 is still allocated at shutdown"),
+    ("dangling_cur_proc", "dangling-core-pointer", "pid 1 freed while it is still CPU 1's owning_proc"),
 ])
 def test_each_violation_found(work, scenario, kind, text):
     r, kinds = check(work, scenario)

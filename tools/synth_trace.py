@@ -284,6 +284,8 @@ def reference(s, bug, stop_after_free=False, extra=None):
     s.ev(0, "cur_proc", old=P, new=0)
     s.put(0, P, "CUR_PROC", "__abandon_core")
 
+    if "before_exit" in extra:
+        extra["before_exit"](s)
     # P exits; nothing is left at shutdown.
     if not extra.get("leak"):
         s.ev(0, "proc_destroy", pid=P, state=s.enum("proc_state", "RUNNING_S"),
@@ -349,6 +351,10 @@ def scenario(name, sites=None, big_events=1_000_000):
         reference(s, bug=False, extra={"after_free": lambda s: s.ev(
             1, "invept", pid=V, eptp=0, result=28, site=s.site("vmx_clear_vmcs"),
             how=s.enum("vmfail", "VMfailValid"), type=s.enum("invept_type", "single_context"))})
+    elif name == "dangling_cur_proc":     # the last ref dropped, the pointer kept
+        def drop(s):
+            s.ev(1, "owning_proc", old=0, new=P, vcoreid=0)
+        reference(s, bug=False, extra={"before_exit": drop})
     elif name == "leak":
         reference(s, bug=False, extra={"leak": True})
     elif name == "big":
@@ -374,7 +380,8 @@ def scenario(name, sites=None, big_events=1_000_000):
 
 
 SCENARIOS = ["abandon_core", "fixed", "all_events", "vmcs_cached", "underflow", "get_from_zero",
-             "count_mismatch", "uaf_kmsg", "uaf_vmclear", "uaf_invept", "leak", "big"]
+             "count_mismatch", "uaf_kmsg", "uaf_vmclear", "uaf_invept", "leak",
+             "dangling_cur_proc", "big"]
 
 
 def sites_from_nm(path):

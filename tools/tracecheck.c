@@ -12,6 +12,9 @@
  *               nothing touches a freed proc or GPC: kref get/put, a KMSG
  *               carrying the proc, VMPTRLD, VM entry, VMCLEAR, INVEPT (an
  *               EPTP of 0 is what a freed proc's slot reads)
+ *   dangling-core-pointer
+ *               when a proc is freed, no core still has it as cur_proc or
+ *               owning_proc (the pointer outlived the ref it stood for)
  *   vmcs-cached-at-free
  *               when a proc is freed, no core's lazy VMCS slot
  *               (gpc_to_clear_to) still holds one of its GPCs: the invariant
@@ -62,6 +65,8 @@ struct checker {
 	uint64_t slot[TRACE_MAX_CPUS];     /* GPC whose VMCS is current per core; 0 none */
 	size_t slot_at[TRACE_MAX_CPUS];    /* the event that put it there */
 	uint64_t last_cleared[TRACE_MAX_CPUS]; /* the GPC a core VMCLEARed last */
+	uint32_t cur[TRACE_MAX_CPUS], own[TRACE_MAX_CPUS];   /* cur_proc, owning_proc pids */
+	size_t cur_at[TRACE_MAX_CPUS], own_at[TRACE_MAX_CPUS];
 	size_t violations, printed, max_print;
 	bool shutdown, panicked;
 };
@@ -244,6 +249,14 @@ static void on_event(struct checker *c, size_t i)
 	unsigned cpu = e->cpu < TRACE_MAX_CPUS ? e->cpu : 0;
 
 	switch (role) {
+	case ROLE_CUR_PROC:
+		c->cur[cpu] = (uint32_t)fld(e, EF_NEW);
+		c->cur_at[cpu] = i;
+		break;
+	case ROLE_OWNING_PROC:
+		c->own[cpu] = (uint32_t)fld(e, EF_NEW);
+		c->own_at[cpu] = i;
+		break;
 	case ROLE_LOST:
 		/* Counts cannot be followed across a gap: resynchronise. */
 		for (size_t k = 0; k < c->nprocs; k++)
@@ -270,6 +283,15 @@ static void on_event(struct checker *c, size_t i)
 		if (p && p->count > 0)
 			violation(c, i, NONE, pid, p->ptr, 0, "kref",
 				  "pid %u freed with %" PRId64 " refs still counted", pid, p->count);
+		/* A core still pointing at it: the pointer outlives its ref. */
+		for (unsigned k = 0; k < TRACE_MAX_CPUS; k++) {
+			if (c->cur[k] == pid)
+				violation(c, i, c->cur_at[k], pid, p ? p->ptr : 0, 0, "dangling-core-pointer",
+					  "pid %u freed while it is still CPU %u's cur_proc", pid, k);
+			if (c->own[k] == pid)
+				violation(c, i, c->own_at[k], pid, p ? p->ptr : 0, 0, "dangling-core-pointer",
+					  "pid %u freed while it is still CPU %u's owning_proc", pid, k);
+		}
 		for (unsigned k = 0; k < TRACE_MAX_CPUS; k++) {
 			struct gpc *g = c->slot[k] ? gpc_find(c, c->slot[k]) : NULL;
 			if (g && g->pid == pid)
