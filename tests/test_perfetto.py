@@ -367,3 +367,16 @@ def test_writer_sorts_and_interns_at_first_use(work, mode):
     assert m.slices_on("lane")[0][4] == {"n": 42, "s": "hello"}
     assert m.counters["count"] == [(1000, 1), (2500, 3)]
     assert m.events[0].flows == [77] and m.events[-1].term == [77]
+
+
+def test_every_event_has_a_role():
+    """--roles lists the table's events in order, each with a role from
+    event_map.def (its own line or its category's default)."""
+    r = run(T2P, "--roles")
+    assert r.returncode == 0, r.stderr
+    rows = [l.split() for l in r.stdout.splitlines()]
+    sch = rawtrace.schema()
+    assert [(n, c) for n, c, _ in rows] == [(e["name"], e["category"]) for e in sch["events"]]
+    assert all(role != "UNSET" for _, _, role in rows)
+    roles = {n: role for n, _, role in rows}
+    assert roles["vmcs_lazy_unload"] == "VMCS_LINGER" and roles["kref_put"] == "KREF"

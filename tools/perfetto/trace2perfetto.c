@@ -32,7 +32,8 @@ static void usage(void)
 		"  --absolute-ts  absolute timestamps on every packet (default: delta-encoded)\n"
 		"  --lean         no per-record args: names, lanes, counters and flows only\n"
 		"  --stats        print conversion figures (name: value unit) on stdout\n"
-		"  --chrome-json  also write the same events as Chrome JSON trace events\n");
+		"  --chrome-json  also write the same events as Chrome JSON trace events\n"
+		"  --roles        print each event's category and role (event_map.def) and exit\n");
 	exit(2);
 }
 
@@ -75,7 +76,7 @@ static struct kaddr2line *open_elf(const char *path, bool explicit_path,
 int main(int argc, char **argv)
 {
 	const char *elf = NULL, *json = NULL, *in = NULL, *out = NULL;
-	bool absolute = false, stats = false, lean = false;
+	bool absolute = false, stats = false, lean = false, roles = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--elf") == 0 && i + 1 < argc)
@@ -88,6 +89,8 @@ int main(int argc, char **argv)
 			stats = true;
 		else if (strcmp(argv[i], "--lean") == 0)
 			lean = true;
+		else if (strcmp(argv[i], "--roles") == 0)
+			roles = true;
 		else if (argv[i][0] == '-' && argv[i][1])
 			usage();
 		else if (!in)
@@ -97,10 +100,18 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (!in || !out)
-		usage();
 	if (!event_map_init("trace2perfetto"))
 		return 2;
+	if (roles) {
+		/* The mapping as the tools resolved it from event_map.def. */
+		for (unsigned id = 0; id < TRACE_NUM_EVENTS; id++)
+			printf("%-22s %-9s %s\n", trace_event_descs[id].name,
+			       trace_category_descs[trace_event_descs[id].category].name,
+			       ev_role_name(ev_info[id].role));
+		return 0;
+	}
+	if (!in || !out)
+		usage();
 
 	double t_start = now_s();
 	struct tl_trace t;
