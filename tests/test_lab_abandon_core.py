@@ -219,22 +219,12 @@ def test_bochs_clean_outcomes(tmp_path_factory, signal, bugs):
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory):
-    """This working tree's tracked files in a fresh git repo, built."""
+    """A clone of this repository's HEAD, built: the committed tree (a working
+    tree others are editing may be half-written; CI checks out HEAD anyway)."""
     if not os.path.isdir(os.path.join(ROOT, ".git")):
         pytest.skip("not a git checkout")
     dst = str(tmp_path_factory.mktemp("grade-tree"))
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, stdout=subprocess.PIPE,
-                           check=True).stdout.decode().split("\0")
-    for f in files:
-        if f and os.path.isfile(os.path.join(ROOT, f)):
-            os.makedirs(os.path.join(dst, os.path.dirname(f)), exist_ok=True)
-            shutil.copy2(os.path.join(ROOT, f), os.path.join(dst, f))
-    git = lambda *a: subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t"] + list(a),
-                                    cwd=dst, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    check=True)
-    git("init", "-q")
-    git("add", "-A")
-    git("commit", "-q", "-m", "base")
+    subprocess.run(["git", "clone", "-q", ROOT, dst], check=True)
     os.makedirs(os.path.join(dst, "build"), exist_ok=True)
     open(os.path.join(dst, "build", ".setup-done"), "w").close()
     r = subprocess.run(["make", "-s", "-j2", "all"], cwd=dst, stdout=subprocess.PIPE,
@@ -262,8 +252,8 @@ def test_grader_passes_the_reference_ordering(tree):
     assert rc == 0 and out.rstrip().endswith("PASS"), out
 
 
-def test_grader_refuses_turning_the_flag_off_in_bugs_c(tree):
-    """A 'fix' that makes bug_on() ignore the flag is not a fix."""
+def test_grader_refuses_changes_to_the_flag_machinery(tree):
+    """A change to kernel/bugs.* (e.g. making bug_on() ignore the flag) is not a fix."""
     path = os.path.join(tree, "kernel", "bugs.def")
     orig = open(path).read()
     try:

@@ -86,7 +86,10 @@ def run_variant(a, variant, out):
     check_rc = subprocess.run([os.path.join(ROOT, "build", "bin", "tracecheck"), raw],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) \
         if os.path.exists(raw) else None
-    return (read("status").strip(), read("console.log"), read("trace.txt"),
+    header = subprocess.run([os.path.join(ROOT, "build", "bin", "tracecat"), "--header", raw],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout \
+        if os.path.exists(raw) else ""
+    return (read("status").strip(), read("console.log") + "\n" + header, read("trace.txt"),
             check_rc.returncode if check_rc else None, check_rc.stdout if check_rc else "")
 
 
@@ -97,6 +100,9 @@ def common(g, variant, status, console, check_rc, check_out, flags):
         g.check(re.search(r"^bugs: .*\b%s\b" % re.escape(flags[0]), console, re.M) is not None,
                 "%s: the kernel still reports bugs: %s" % (variant, ",".join(flags)),
                 "the banner does not list the flag: the grader runs with the flag on")
+        g.check(re.search(r"^bugs .*\b%s\b" % re.escape(flags[0]), console, re.M) is not None,
+                "%s: the trace header records bugs %s" % (variant, ",".join(flags)),
+                "tracecat --header does not list the flag")
     m = re.search(r"procs: (\d+) leaked, (\d+) kref errors", console)
     g.check(m is not None and m.groups() == ("0", "0"), "%s: no leaked process, no kref error" % variant,
             m.group(0) if m else "no leak report")
