@@ -159,6 +159,7 @@ __attribute__((noreturn)) void smp_idle(void);
 /* Return-to-user hook called by trap.c for every trap from ring 3. */
 void proc_trap_from_user(struct trapframe *tf);
 void proc_user_fault(struct trapframe *tf, const char *what);
+void proc_user_fault_trap(struct trapframe *tf);  /* trap.c's user_fault_hook */
 
 /* Boot. */
 void proc_init(void);          /* once, on the BSP, before the first proc */
