@@ -20,9 +20,9 @@ PF_PB_H     := $(PF_GEN)/perfetto_trace.pb-c.h
 TT_CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -I$(PF_GEN)
 
 PF_SRCS     := tools/perfetto/trace2perfetto.c tools/perfetto/convert.c \
-	       tools/perfetto/pf_writer.c tools/perfetto/chrome_json.c \
+	       tools/perfetto/convert_events.c tools/perfetto/pf_writer.c tools/perfetto/chrome_json.c \
 	       tools/perfetto/event_map.c tools/kaddr2line.c
-PF_HDRS     := tools/perfetto/convert.h tools/perfetto/pf_writer.h \
+PF_HDRS     := tools/perfetto/convert.h tools/perfetto/convert_state.h tools/perfetto/pf_writer.h \
 	       tools/perfetto/chrome_json.h tools/perfetto/event_map.h \
 	       tools/perfetto/event_map.def tools/kaddr2line.h
 CHECK_SRCS  := tools/tracecheck.c tools/perfetto/event_map.c tools/kaddr2line.c

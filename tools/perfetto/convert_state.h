@@ -1,0 +1,127 @@
+/*
+ * convert_state.h: the converter's state and drawing primitives, shared by
+ * convert.c (tracks, slices, lanes, args; the trace as a whole) and
+ * convert_events.c (what each event role draws). Internal to trace2perfetto.
+ */
+#ifndef TOOLS_PERFETTO_CONVERT_STATE_H
+#define TOOLS_PERFETTO_CONVERT_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tools/perfetto/convert.h"
+#include "tools/perfetto/event_map.h"
+
+#define MAX_DEPTH 16       /* open slices per core: deeper ones become instants */
+#define MAX_PENDING 1024   /* KMSGs sent and not yet dispatched */
+#define MAX_KTHREADS 4096
+
+enum act_kind { K_IRQ = 1, K_SYSCALL, K_KMSG, K_GUEST, K_IDLE };
+
+struct lane {              /* a track with at most one open slice */
+	uint64_t uuid;
+	bool open;
+	uint64_t key;      /* what the open slice is about (gpc, pid) */
+	uint32_t pid;
+	bool lingering;    /* VMCS lane: lazily unloaded, not in use */
+};
+
+struct cpu_state {
+	uint64_t group, act;
+	struct lane cur, own, vmcs;
+	uint8_t kind[MAX_DEPTH];
+	uint32_t name[MAX_DEPTH];  /* the open slices' names */
+	const struct tl_event *begin[MAX_DEPTH]; /* the events that opened them */
+	unsigned depth;
+};
+
+struct proc_track {
+	uint32_t pid;
+	bool freed;
+	uint64_t group, count, refs, state;
+	bool state_open;
+};
+
+struct pending_kmsg {
+	uint16_t src, dst;
+	uint64_t type, handler, flow;
+};
+
+struct kthread_flow {
+	uint64_t flow;          /* 0: none pending */
+	uint32_t name_iid;      /* the syscall slice it blocked in, to resume */
+};
+
+struct gpc_owner {
+	uint64_t gpc;
+	uint32_t pid;
+	bool freed;
+};
+
+struct conv {
+	const struct tl_trace *t;
+	struct pf_writer *w;
+	struct kaddr2line *k;
+	struct convert_stats *st;
+	bool lean;
+	uint64_t next_uuid, next_flow;
+	unsigned ncpus;
+	struct cpu_state cpu[TRACE_MAX_CPUS];
+	struct proc_track *procs;
+	size_t nprocs, cap_procs;
+	struct pending_kmsg pend[MAX_PENDING];
+	size_t npend;
+	struct kthread_flow kt[MAX_KTHREADS];
+	struct gpc_owner *gpcs;
+	size_t ngpcs, cap_gpcs;
+	/* interned once */
+	uint32_t cat[TRACE_NUM_CATEGORIES];
+	uint32_t ev_name[TRACE_NUM_EVENTS];
+	uint32_t field_ann[TRACE_NUM_EVENTS][TRACE_MAX_FIELDS];
+	uint32_t a_closed, a_dangling;
+	uint32_t s_end, s_unwound, s_restart;
+	uint32_t n_idle;
+	char crash_desc[256];
+};
+
+struct anns {
+	struct pf_ann a[PF_MAX_ANN];
+	uint8_t n;
+};
+
+void *cv_xcalloc(size_t n, size_t sz);
+uint32_t cv_intern_name(struct conv *c, const char *s);
+uint32_t cv_intern_str(struct conv *c, const char *s);
+uint64_t cv_add_track(struct conv *c, uint64_t parent, enum pf_track_kind kind,
+		   const char *name, int32_t rank, int32_t pid, const char *unit);
+void cv_ann_add(struct anns *as, uint32_t name_iid, enum pf_ann_kind kind, uint64_t v);
+const char *cv_field_text(struct conv *c, const struct tl_event *e, unsigned f,
+		       char *buf, size_t n);
+void cv_ann_fields(struct conv *c, struct anns *as, const struct tl_event *e);
+void cv_ann_end_fields(struct conv *c, struct anns *as, const struct tl_event *e,
+		    unsigned cpu, enum act_kind kind);
+uint64_t cv_fld(const struct tl_event *e, enum ev_field f);
+void cv_emit(struct conv *c, uint64_t ts, uint64_t track, enum pf_event_type type,
+	  uint32_t name, uint32_t cat, const struct anns *as,
+	  uint64_t flow, uint64_t flow_end);
+void cv_emit_instant(struct conv *c, uint64_t ts, uint64_t track, uint32_t name,
+		  const struct tl_event *e, const struct anns *as, uint64_t flow,
+		  uint64_t flow_end);
+void cv_lane_close(struct conv *c, struct lane *l, uint64_t ts, const struct anns *as);
+void cv_lane_open(struct conv *c, struct lane *l, uint64_t ts, const char *name,
+	       uint32_t cat, const struct anns *as, uint64_t key, uint32_t pid);
+void cv_act_begin(struct conv *c, unsigned cpu, uint64_t ts, enum act_kind kind,
+	       uint32_t name, const struct tl_event *e, const struct anns *as,
+	       uint64_t flow, uint64_t flow_end);
+bool cv_act_end(struct conv *c, unsigned cpu, uint64_t ts, enum act_kind kind,
+	     const struct anns *as, uint32_t why);
+void cv_act_close_all(struct conv *c, unsigned cpu, uint64_t ts, uint32_t why);
+struct proc_track *cv_proc_get(struct conv *c, uint32_t pid, bool fresh);
+struct gpc_owner *cv_gpc_find(struct conv *c, uint64_t gpc);
+struct gpc_owner *cv_gpc_note(struct conv *c, uint64_t gpc, uint32_t pid);
+void cv_pid_name(char *buf, size_t n, uint64_t pid);
+
+/* Draws one event according to its role (convert_events.c). */
+void cv_event(struct conv *c, const struct tl_event *e);
+
+#endif
