@@ -16,7 +16,6 @@ off, and labs/abandon-core/solution.patch with the flag on).
 """
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
