@@ -112,3 +112,18 @@ def test_damaged_trace_checked_up_to_the_damage(work):
         r = subprocess.run([CHECK, str(bad)], capture_output=True, text=True, cwd=ROOT)
         assert r.returncode in (0, 1), (cut, r.stderr)
         assert "warning" in r.stderr and "offset" in r.stderr
+
+
+def test_vmcs_cached_seen_from_gpc_free_alone(work):
+    """With the VMCS loads lost, gpc_free's vmcs_core still tells where it is cached."""
+    w = synth_trace.scenario("vmcs_cached")
+    sch = synth_trace.rawtrace.schema()["by_name"]
+    drop = {sch[n]["id"] for n in ("vmptrld", "vmcs_lazy_unload", "gpc_load")}
+    for cpu in w.records:
+        w.records[cpu] = [r for r in w.records[cpu] if r[0] is None or r[1] not in drop]
+    raw = work / "cached2.raw"
+    w.write(str(raw))
+    r = subprocess.run([CHECK, str(raw)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 1
+    assert "[vmcs-cached-at-free]" in r.stdout and "gpc_free says so" in r.stdout
+    assert r.stdout.count("VIOLATION") == 1

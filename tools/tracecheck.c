@@ -66,6 +66,7 @@ struct checker {
 	size_t slot_at[TRACE_MAX_CPUS];    /* the event that put it there */
 	uint64_t last_cleared[TRACE_MAX_CPUS]; /* the GPC a core VMCLEARed last */
 	uint32_t cur[TRACE_MAX_CPUS], own[TRACE_MAX_CPUS];   /* cur_proc, owning_proc pids */
+	uint64_t reported_cached[TRACE_MAX_CPUS]; /* GPC already reported cached at a free */
 	size_t cur_at[TRACE_MAX_CPUS], own_at[TRACE_MAX_CPUS];
 	size_t violations, printed, max_print;
 	bool shutdown, panicked;
@@ -294,7 +295,8 @@ static void on_event(struct checker *c, size_t i)
 		}
 		for (unsigned k = 0; k < TRACE_MAX_CPUS; k++) {
 			struct gpc *g = c->slot[k] ? gpc_find(c, c->slot[k]) : NULL;
-			if (g && g->pid == pid)
+			if (g && g->pid == pid && c->reported_cached[k] != g->gpc &&
+			    (c->reported_cached[k] = g->gpc))
 				violation(c, i, c->slot_at[k], pid, p ? p->ptr : 0, g->gpc, "vmcs-cached-at-free",
 					  "pid %u freed while CPU %u still caches the VMCS of its GPC "
 					  "0x%" PRIx64 " (gpc_to_clear_to): a later VMCLEAR/INVEPT there "
@@ -316,6 +318,17 @@ static void on_event(struct checker *c, size_t i)
 		if (g) {
 			g->freed = true;
 			g->freed_at = i;
+		}
+		/* The kernel says where the VMCS still is: catches it even when
+		 * the VMPTRLD that put it there was lost from the trace. */
+		int vc = ev_field_idx(e->id, EF_VMCS_CORE);
+		uint64_t core = vc >= 0 ? e->field[vc] : UINT64_MAX;
+		if (core < TRACE_MAX_CPUS && c->reported_cached[core] != fld(e, EF_GPC)) {
+			c->reported_cached[core] = fld(e, EF_GPC);
+			violation(c, i, NONE, (uint32_t)fld(e, EF_PID), 0, fld(e, EF_GPC),
+				  "vmcs-cached-at-free", "GPC 0x%" PRIx64 " of pid %" PRIu64 " freed while "
+				  "CPU %" PRIu64 " still caches its VMCS (gpc_free says so)",
+				  fld(e, EF_GPC), fld(e, EF_PID), core);
 		}
 		break;
 	}

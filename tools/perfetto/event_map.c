@@ -49,6 +49,7 @@ static const char *const field_names[NUM_EV_FIELDS] = {
 	[EF_GPC] = "gpc", [EF_VMCS] = "vmcs", [EF_EPTP] = "eptp",
 	[EF_RESULT] = "result", [EF_VECTOR] = "vector", [EF_RIP] = "rip",
 	[EF_NUM] = "num", [EF_PROC] = "proc", [EF_ARG0] = "arg0",
+	[EF_VMCS_CORE] = "vmcs_core",
 };
 
 #define FM(f) (1u << (f))
