@@ -209,6 +209,16 @@ def test_bochs_invept_is_vmfailvalid_error_28(tmp_path_factory):
     assert re.search(r"VMfailValid.*\b28\b", run.console), run
 
 
+def test_bochs_two_cpus_crashes_on_the_vmms_core(tmp_path_factory):
+    """README: on Bochs with 2 CPUs the VMM runs on core 1, and so does the
+    whole chain: ctrl-c is polled on core 0, the signal goes to core 1."""
+    run = lab(tmp_path_factory, emu="bochs", cpus=2)
+    check_crash_chain(run)
+    v = run.find("signal_deliver", sig="SIGINT")[0]
+    assert run.find("signal_send", sig="SIGINT")[0]["cpu"] == 0
+    assert v["cpu"] == 1 and "APIC ID 1" in run.console, run
+
+
 @pytest.mark.parametrize("signal,bugs", [("INT", ""), ("KILL", "abandon_core")])
 def test_bochs_clean_outcomes(tmp_path_factory, signal, bugs):
     check_clean(lab(tmp_path_factory, emu="bochs", signal=signal, bugs=bugs))
