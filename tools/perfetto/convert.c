@@ -74,7 +74,16 @@ const char *cv_field_text(struct conv *c, const struct tl_event *e, unsigned f,
 	if (fd->type == TRACE_FT_KSYM)
 		return kaddr2line_lookup(c->k, v);
 	if (fd->type == TRACE_FT_ENUM) {
-		const char *s = trace_enum_value_name(fd->enum_id, v);
+		const char *s;
+		if (fd->enum_id < TRACE_NUM_ENUMS && v < ENUM_CACHE_VALUES) {
+			if (!c->enum_known[fd->enum_id][v]) {
+				c->enum_name[fd->enum_id][v] = trace_enum_value_name(fd->enum_id, v);
+				c->enum_known[fd->enum_id][v] = true;
+			}
+			s = c->enum_name[fd->enum_id][v];
+		} else {
+			s = trace_enum_value_name(fd->enum_id, v);
+		}
 		if (s)
 			return s;
 	}

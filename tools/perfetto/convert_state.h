@@ -58,7 +58,12 @@ struct gpc_owner {
 	bool freed;
 };
 
+#define ENUM_CACHE_VALUES 64  /* enum values below this are looked up once */
+
 struct conv {
+	/* name of value v of enum e, looked up once (schema lookups are linear) */
+	const char *enum_name[TRACE_NUM_ENUMS][ENUM_CACHE_VALUES];
+	bool enum_known[TRACE_NUM_ENUMS][ENUM_CACHE_VALUES];
 	const struct tl_trace *t;
 	struct pf_writer *w;
 	struct kaddr2line *k;
