@@ -151,6 +151,9 @@ def format_cpus():
                 head += f"  at {K.symbolize(rip)}"
         if K.has_field(pc, "online") and not bool(pc["online"]):
             head += "  [not online]"
+        # Set by a CPU as it halts for another CPU's panic (smp_stop_others).
+        if K.has_field(pc, "stopped") and bool(pc["stopped"]):
+            head += "  [stopped by a panic]"
         lines.append(head)
 
         def proc_fmt(v):
