@@ -380,3 +380,18 @@ def test_every_event_has_a_role():
     assert all(role != "UNSET" for _, _, role in rows)
     roles = {n: role for n, _, role in rows}
     assert roles["vmcs_lazy_unload"] == "VMCS_LINGER" and roles["kref_put"] == "KREF"
+
+
+def test_flows_ipi_and_signal(work):
+    """ctrl-c as arrows: the signal sent on CPU 1 to its delivery on CPU 0,
+    and the IPI from the sender to the core that takes it."""
+    _, out, _ = convert(work, "fixed")
+    m = model(work, out)
+    sig_send = [e for e in m.on("CPU 1 activity") if e.name == "signal SIGINT -> pid 2"]
+    sig_take = [e for e in m.on("CPU 0 activity") if e.name == "pid 2 takes SIGINT"]
+    assert len(sig_send) == len(sig_take) == 1
+    assert sig_send[0].flows and sig_send[0].flows == sig_take[0].term
+    ipi_send = [e for e in m.on("CPU 1 activity") if e.name == "IPI kmsg -> CPU 0"]
+    ipi_recv = [e for e in m.on("CPU 0 activity") if e.name == "IPI kmsg received"]
+    assert ipi_send and ipi_recv
+    assert ipi_recv[0].term == ipi_send[0].flows

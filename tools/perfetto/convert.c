@@ -317,6 +317,40 @@ struct gpc_owner *cv_gpc_note(struct conv *c, uint64_t gpc, uint32_t pid)
 	return g;
 }
 
+uint64_t cv_pend_send(struct conv *c, enum pend_kind kind, unsigned src, unsigned dst,
+		      uint64_t a, uint64_t b)
+{
+	if (c->npend == MAX_PENDING) {  /* never arrived: forget the oldest */
+		memmove(c->pend, c->pend + 1, (MAX_PENDING - 1) * sizeof(c->pend[0]));
+		c->npend--;
+	}
+	uint64_t flow = ++c->next_flow;
+	c->pend[c->npend++] = (struct pending){
+		.kind = (uint8_t)kind, .src = (uint16_t)src, .dst = (uint16_t)dst,
+		.a = a, .b = b, .flow = flow,
+	};
+	return flow;
+}
+
+/* Queues are FIFO (per-core KMSG queues, IPIs, signals): the oldest
+ * matching message is the one that arrives. ANY_CPU matches any core. */
+uint64_t cv_pend_arrive(struct conv *c, enum pend_kind kind, unsigned src, unsigned dst,
+			uint64_t a, uint64_t b)
+{
+	for (size_t i = 0; i < c->npend; i++) {
+		struct pending *p = &c->pend[i];
+		if (p->kind == kind && (src == ANY_CPU || p->src == src) &&
+		    (dst == ANY_CPU || p->dst == dst) && p->a == a && p->b == b) {
+			uint64_t flow = p->flow;
+			memmove(p, p + 1, (c->npend - i - 1) * sizeof(*p));
+			c->npend--;
+			c->st->flows++;
+			return flow;
+		}
+	}
+	return 0;
+}
+
 void cv_pid_name(char *buf, size_t n, uint64_t pid)
 {
 	if (pid)

@@ -15,7 +15,8 @@
  *     "pid p refcount"    counter: the kref after each get/put
  *     "pid p refs"        one instant per get/put: old, new, reason, call site
  *     "pid p state"       the process state as slices, and its other events
- * Flows: KMSG send -> dispatch; kthread block -> wake -> restart.
+ * Flows: KMSG send -> dispatch; IPI send -> receive; signal send ->
+ * delivery; kthread block -> wake -> restart.
  * A slice open when the trace ends is closed there, marked "crash" when the
  * kernel panicked and "end of trace" otherwise.
  */

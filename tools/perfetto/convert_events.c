@@ -59,15 +59,8 @@ void cv_event(struct conv *c, const struct tl_event *e)
 
 	case ROLE_KMSG_SEND: {
 		cv_ann_fields(c, &as, e);
-		uint64_t flow = ++c->next_flow;
-		if (c->npend == MAX_PENDING) {  /* never dispatched: forget the oldest */
-			memmove(c->pend, c->pend + 1, (MAX_PENDING - 1) * sizeof(c->pend[0]));
-			c->npend--;
-		}
-		c->pend[c->npend++] = (struct pending_kmsg){
-			.src = (uint16_t)cpu, .dst = (uint16_t)cv_fld(e, EF_DST),
-			.type = cv_fld(e, EF_TYPE), .handler = cv_fld(e, EF_HANDLER), .flow = flow,
-		};
+		uint64_t flow = cv_pend_send(c, PEND_KMSG, cpu, (unsigned)cv_fld(e, EF_DST),
+					     cv_fld(e, EF_TYPE), cv_fld(e, EF_HANDLER));
 		const char *fn = kaddr2line_func(c->k, cv_fld(e, EF_HANDLER));
 		snprintf(name, sizeof(name), "kmsg send %s -> CPU %" PRIu64,
 			 fn ? fn : kaddr2line_lookup(c->k, cv_fld(e, EF_HANDLER)), cv_fld(e, EF_DST));
@@ -76,23 +69,52 @@ void cv_event(struct conv *c, const struct tl_event *e)
 	}
 	case ROLE_KMSG_BEGIN: {
 		cv_ann_fields(c, &as, e);
-		uint64_t flow = 0;
-		/* Per-core queues are FIFO: the oldest matching send is this one. */
-		for (size_t i = 0; i < c->npend; i++) {
-			struct pending_kmsg *p = &c->pend[i];
-			if (p->dst == cpu && p->src == cv_fld(e, EF_SRC) && p->type == cv_fld(e, EF_TYPE) &&
-			    p->handler == cv_fld(e, EF_HANDLER)) {
-				flow = p->flow;
-				memmove(p, p + 1, (c->npend - i - 1) * sizeof(*p));
-				c->npend--;
-				c->st->flows++;
-				break;
-			}
-		}
+		uint64_t flow = cv_pend_arrive(c, PEND_KMSG, (unsigned)cv_fld(e, EF_SRC), cpu,
+					       cv_fld(e, EF_TYPE), cv_fld(e, EF_HANDLER));
 		const char *fn = kaddr2line_func(c->k, cv_fld(e, EF_HANDLER));
 		snprintf(name, sizeof(name), "kmsg %s",
 			 fn ? fn : kaddr2line_lookup(c->k, cv_fld(e, EF_HANDLER)));
 		cv_act_begin(c, cpu, ts, K_KMSG, cv_intern_name(c, name), e, &as, 0, flow);
+		break;
+	}
+	case ROLE_IPI_SEND: {
+		cv_ann_fields(c, &as, e);
+		uint64_t flow = cv_pend_send(c, PEND_IPI, cpu, (unsigned)cv_fld(e, EF_DST),
+					     cv_fld(e, EF_VECTOR), 0);
+		snprintf(name, sizeof(name), "IPI %s -> CPU %" PRIu64,
+			 cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_VECTOR), buf, sizeof(buf)),
+			 cv_fld(e, EF_DST));
+		cv_emit_instant(c, ts, s->act, cv_intern_name(c, name), e, &as, flow, 0);
+		break;
+	}
+	case ROLE_IPI_RECV: {
+		cv_ann_fields(c, &as, e);
+		uint64_t flow = cv_pend_arrive(c, PEND_IPI, ANY_CPU, cpu, cv_fld(e, EF_VECTOR), 0);
+		snprintf(name, sizeof(name), "IPI %s received",
+			 cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_VECTOR), buf, sizeof(buf)));
+		cv_emit_instant(c, ts, s->act, cv_intern_name(c, name), e, &as, 0, flow);
+		break;
+	}
+	case ROLE_SIGNAL_SEND: {
+		cv_ann_fields(c, &as, e);
+		uint64_t flow = cv_pend_send(c, PEND_SIGNAL, cpu, ANY_CPU, cv_fld(e, EF_TO),
+					     cv_fld(e, EF_SIG));
+		cv_pid_name(who, sizeof(who), cv_fld(e, EF_TO));
+		snprintf(name, sizeof(name), "signal %s -> %s",
+			 cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_SIG), buf, sizeof(buf)), who);
+		cv_emit_instant(c, ts, s->act, cv_intern_name(c, name), e, &as, flow, 0);
+		break;
+	}
+	case ROLE_SIGNAL_DELIVER: {
+		cv_ann_fields(c, &as, e);
+		uint64_t flow = cv_pend_arrive(c, PEND_SIGNAL, ANY_CPU, ANY_CPU, cv_fld(e, EF_PID),
+					       cv_fld(e, EF_SIG));
+		cv_pid_name(who, sizeof(who), cv_fld(e, EF_PID));
+		snprintf(name, sizeof(name), "%s takes %s", who,
+			 cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_SIG), buf, sizeof(buf)));
+		cv_emit_instant(c, ts, s->act, cv_intern_name(c, name), e, &as, 0, flow);
+		struct proc_track *p = cv_proc_get(c, (uint32_t)cv_fld(e, EF_PID), false);
+		cv_emit_instant(c, ts, p->state, c->ev_name[e->id], e, &as, 0, 0);
 		break;
 	}
 	case ROLE_KMSG_END:

@@ -13,7 +13,7 @@
 #include "tools/perfetto/event_map.h"
 
 #define MAX_DEPTH 16       /* open slices per core: deeper ones become instants */
-#define MAX_PENDING 1024   /* KMSGs sent and not yet dispatched */
+#define MAX_PENDING 1024   /* KMSGs, IPIs, signals sent and not yet arrived */
 #define MAX_KTHREADS 4096
 
 enum act_kind { K_IRQ = 1, K_SYSCALL, K_KMSG, K_GUEST, K_IDLE };
@@ -42,9 +42,15 @@ struct proc_track {
 	bool state_open;
 };
 
-struct pending_kmsg {
-	uint16_t src, dst;
-	uint64_t type, handler, flow;
+/* A message on its way: a flow starts at its send and ends at its arrival. */
+enum pend_kind { PEND_KMSG = 1, PEND_IPI, PEND_SIGNAL };
+#define ANY_CPU 0xffff
+
+struct pending {
+	uint8_t kind;           /* enum pend_kind */
+	uint16_t src, dst;      /* CPUs */
+	uint64_t a, b;          /* KMSG: type, handler; IPI: vector; signal: pid, sig */
+	uint64_t flow;
 };
 
 struct kthread_flow {
@@ -74,7 +80,7 @@ struct conv {
 	struct cpu_state cpu[TRACE_MAX_CPUS];
 	struct proc_track *procs;
 	size_t nprocs, cap_procs;
-	struct pending_kmsg pend[MAX_PENDING];
+	struct pending pend[MAX_PENDING];
 	size_t npend;
 	struct kthread_flow kt[MAX_KTHREADS];
 	struct gpc_owner *gpcs;
@@ -125,6 +131,13 @@ struct proc_track *cv_proc_get(struct conv *c, uint32_t pid, bool fresh);
 struct gpc_owner *cv_gpc_find(struct conv *c, uint64_t gpc);
 struct gpc_owner *cv_gpc_note(struct conv *c, uint64_t gpc, uint32_t pid);
 void cv_pid_name(char *buf, size_t n, uint64_t pid);
+
+/* A new flow id for a message sent; the id of the oldest matching one
+ * still pending when it arrives (0: none), which is then forgotten. */
+uint64_t cv_pend_send(struct conv *c, enum pend_kind kind, unsigned src, unsigned dst,
+		      uint64_t a, uint64_t b);
+uint64_t cv_pend_arrive(struct conv *c, enum pend_kind kind, unsigned src, unsigned dst,
+			uint64_t a, uint64_t b);
 
 /* Draws one event according to its role (convert_events.c). */
 void cv_event(struct conv *c, const struct tl_event *e);

@@ -24,6 +24,10 @@ enum ev_role {
 	ROLE_KMSG_SEND,      /* dst, handler, type */
 	ROLE_KMSG_BEGIN,     /* src, handler, type */
 	ROLE_KMSG_END,
+	ROLE_IPI_SEND,       /* dst, vector */
+	ROLE_IPI_RECV,       /* vector */
+	ROLE_SIGNAL_SEND,    /* to, sig */
+	ROLE_SIGNAL_DELIVER, /* pid, sig */
 	ROLE_GUEST_BEGIN,    /* pid, gpc */
 	ROLE_GUEST_END,      /* reason */
 	ROLE_IDLE,
@@ -54,7 +58,7 @@ enum ev_field {
 	EF_PID, EF_OLD, EF_NEW, EF_SITE, EF_REASON, EF_COUNT, EF_KIND,
 	EF_DST, EF_SRC, EF_HANDLER, EF_TYPE, EF_KTHREAD, EF_TARGET,
 	EF_GPC, EF_VMCS, EF_EPTP, EF_RESULT, EF_VECTOR, EF_RIP, EF_NUM,
-	EF_PROC, EF_ARG0, EF_VMCS_CORE,
+	EF_PROC, EF_ARG0, EF_VMCS_CORE, EF_TO, EF_SIG,
 	NUM_EV_FIELDS
 };
 
