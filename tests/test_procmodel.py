@@ -250,6 +250,17 @@ def test_bad_syscall_arguments_fail_and_kernel_survives(tmp_path, cpus):
     assert "PANIC" not in run.console
 
 
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_signal_handler_returns_through_sigreturn(tmp_path, cpus):
+    run = boot(tmp_path, cpus, "init=init initargs=sigtest", "sigtest")
+    assert_clean_shutdown(run)
+    assert "SIGTEST FAIL" not in run.console, run.console
+    assert "SIGTEST DONE 0 failed" in run.console, run.console
+    assert "init: reaped pid 2, status 130" in run.console, run.console
+    delivered = [(e["sig"], e["handler"] != "0x0") for e in run.find("signal_deliver", pid=2)]
+    assert delivered == [("SIGTERM", True), ("SIGTERM", True), ("SIGINT", False)], delivered
+
+
 @pytest.mark.parametrize("cpus", [1, 4])
 def test_user_faults_kill_the_process_not_the_kernel(tmp_path, cpus):
     run = boot(tmp_path, cpus, "init=fault", "fault")
