@@ -55,6 +55,11 @@ static void __vmx_core_init(uint32_t srcid, long a0, long a1, long a2)
 	__atomic_add_fetch(&cores_in_vmx, 1, __ATOMIC_RELEASE);
 }
 
+uint64_t vmx_vmxon_pa(uint32_t core)
+{
+	return V2P(vmxon_region[core]);
+}
+
 const char *vmx_backend_name(void)
 {
 	return vmx_be ? vmx_be->name : NULL;

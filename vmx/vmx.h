@@ -21,6 +21,8 @@ void vmx_init(void);
 /* vmx_fault=...: fail a VMX instruction on purpose (vmx_ktest.c); called
  * by vmx_init once every core is in VMX operation. */
 void vmx_fault_test_run(void);
+/* The physical address of a core's VMXON region. */
+uint64_t vmx_vmxon_pa(uint32_t core);
 /* "hardware" or "emulated"; NULL before vmx_init. */
 const char *vmx_backend_name(void);
 
