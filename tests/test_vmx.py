@@ -218,6 +218,8 @@ FAULTS = {
     "vmxon_again": "VMXON failed (operand {vmxon:x}): VMfailValid, VM-instruction error 15",
     "invept0": "INVEPT failed (operand 0): VMfailValid, VM-instruction error 28",
     "invept0_nocurrent": "INVEPT failed (operand 0): VMfailInvalid (no current VMCS)",
+    "vmlaunch_controls": "VMLAUNCH failed (operand 0): VMfailValid, VM-instruction error 7",
+    "vmlaunch_host_state": "VMLAUNCH failed (operand 0): VMfailValid, VM-instruction error 8",
 }
 
 

@@ -24,7 +24,7 @@
 CMDLINE_OPTION("vmx_fault", "after VMXON, fail a VMX instruction on purpose: vmclear_unaligned, "
 	       "vmclear_vmxon, vmresume_clear, vmptrld_unaligned, vmptrld_vmxon, vmptrld_revision, "
 	       "vmread_unsupported, vmwrite_readonly, vmxon_again, invept0 (EPTP 0, a VMCS current), "
-	       "invept0_nocurrent");
+	       "invept0_nocurrent, vmlaunch_controls, vmlaunch_host_state");
 
 /* A never-run proc goes through DYING to be freed. */
 static void test_vmm_done(struct proc *p)
@@ -159,6 +159,20 @@ static void fault_with_current_vmcs(const char *what, uint64_t vmcs, uint32_t re
 		vmx_be->vmxon(vmx_vmxon_pa(core_id()));	/* error 15 */
 	if (!strcmp(what, "invept0"))
 		vmx_be->invept(INVEPT_SINGLE_CONTEXT, 0);	/* error 28 */
+	if (!strcmp(what, "vmlaunch_controls")) {
+		/* A fresh VMCS: every control 0, the must-be-1 bits missing. */
+		static struct guest_pcore gpc;
+		vmx_be->enter(&gpc, true);			/* error 7 */
+	}
+	if (!strcmp(what, "vmlaunch_host_state")) {
+		/* A GPC set up as for a guest, but a host CR4 without VMXE. */
+		struct guest_pcore *gpc;
+		if (!test_vmm(&gpc))
+			panic("vmx_fault: no test VMM");
+		vmx_load_guest_pcore(gpc);
+		vmcs_write(HOST_CR4, vmx_be->host_cr4() & ~CR4_VMXE);
+		vmx_be->enter(gpc, true);			/* error 8 */
+	}
 }
 
 void vmx_fault_test_run(void)
