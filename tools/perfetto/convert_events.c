@@ -11,6 +11,21 @@
 #include "tools/kaddr2line.h"
 #include "tools/perfetto/convert_state.h"
 
+#define FTEXT_BYTES 32
+
+/* The text of one of e's fields (enum names, symbols) for an event name. */
+static const char *ftext(struct conv *c, const struct tl_event *e, enum ev_field f,
+			 char buf[FTEXT_BYTES])
+{
+	int i = ev_field_idx(e->id, f);
+	return i >= 0 ? cv_field_text(c, e, (unsigned)i, buf, FTEXT_BYTES) : "?";
+}
+
+/*
+ * One event, by its role: the name shown in the UI is built here; every
+ * field also goes along as a typed arg (cv_ann_fields), so the name only
+ * has to say what a student needs at a glance.
+ */
 void cv_event(struct conv *c, const struct tl_event *e)
 {
 	unsigned cpu = e->cpu < c->ncpus ? e->cpu : 0;
@@ -19,7 +34,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 	unsigned role = ev_info[e->id].role;
 	uint32_t cat = c->cat[trace_event_descs[e->id].category];
 	struct anns as = { .n = 0 };
-	char name[160], buf[32], who[32];
+	char name[160], buf[FTEXT_BYTES], who[32];
 
 	/* A halted core wakes up for whatever it records next. */
 	if (role != ROLE_IDLE && s->depth && s->kind[s->depth - 1] == K_IDLE)
@@ -29,14 +44,14 @@ void cv_event(struct conv *c, const struct tl_event *e)
 	case ROLE_LOST:
 		cv_ann_fields(c, &as, e);
 		snprintf(name, sizeof(name), "LOST %" PRIu64 " records (%s)", cv_fld(e, EF_COUNT),
-			 cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_REASON), buf, sizeof(buf)));
+			 ftext(c, e, EF_REASON, buf));
 		cv_emit_instant(c, ts, s->act, cv_intern_name(c, name), e, &as, 0, 0);
 		break;
 
 	case ROLE_IRQ_BEGIN:
 		cv_ann_fields(c, &as, e);
 		snprintf(name, sizeof(name), "irq %s",
-			 cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_VECTOR), buf, sizeof(buf)));
+			 ftext(c, e, EF_VECTOR, buf));
 		cv_act_begin(c, cpu, ts, K_IRQ, cv_intern_name(c, name), e, &as, 0, 0);
 		break;
 	case ROLE_IRQ_END:
@@ -48,7 +63,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 	case ROLE_SYSCALL_BEGIN:
 		cv_ann_fields(c, &as, e);
 		snprintf(name, sizeof(name), "syscall %s",
-			 cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_NUM), buf, sizeof(buf)));
+			 ftext(c, e, EF_NUM, buf));
 		cv_act_begin(c, cpu, ts, K_SYSCALL, cv_intern_name(c, name), e, &as, 0, 0);
 		break;
 	case ROLE_SYSCALL_END:
@@ -82,7 +97,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 		uint64_t flow = cv_pend_send(c, PEND_IPI, cpu, (unsigned)cv_fld(e, EF_DST),
 					     cv_fld(e, EF_VECTOR), 0);
 		snprintf(name, sizeof(name), "IPI %s -> CPU %" PRIu64,
-			 cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_VECTOR), buf, sizeof(buf)),
+			 ftext(c, e, EF_VECTOR, buf),
 			 cv_fld(e, EF_DST));
 		cv_emit_instant(c, ts, s->act, cv_intern_name(c, name), e, &as, flow, 0);
 		break;
@@ -91,7 +106,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 		cv_ann_fields(c, &as, e);
 		uint64_t flow = cv_pend_arrive(c, PEND_IPI, ANY_CPU, cpu, cv_fld(e, EF_VECTOR), 0);
 		snprintf(name, sizeof(name), "IPI %s received",
-			 cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_VECTOR), buf, sizeof(buf)));
+			 ftext(c, e, EF_VECTOR, buf));
 		cv_emit_instant(c, ts, s->act, cv_intern_name(c, name), e, &as, 0, flow);
 		break;
 	}
@@ -101,7 +116,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 					     cv_fld(e, EF_SIG));
 		cv_pid_name(who, sizeof(who), cv_fld(e, EF_TO));
 		snprintf(name, sizeof(name), "signal %s -> %s",
-			 cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_SIG), buf, sizeof(buf)), who);
+			 ftext(c, e, EF_SIG, buf), who);
 		cv_emit_instant(c, ts, s->act, cv_intern_name(c, name), e, &as, flow, 0);
 		break;
 	}
@@ -111,7 +126,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 					       cv_fld(e, EF_SIG));
 		cv_pid_name(who, sizeof(who), cv_fld(e, EF_PID));
 		snprintf(name, sizeof(name), "%s takes %s", who,
-			 cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_SIG), buf, sizeof(buf)));
+			 ftext(c, e, EF_SIG, buf));
 		cv_emit_instant(c, ts, s->act, cv_intern_name(c, name), e, &as, 0, flow);
 		struct proc_track *p = cv_proc_get(c, (uint32_t)cv_fld(e, EF_PID), false);
 		cv_emit_instant(c, ts, p->state, c->ev_name[e->id], e, &as, 0, 0);
@@ -151,7 +166,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 		cv_ann_fields(c, &as, e);
 		if (role == ROLE_CRASH_TRAP)
 			snprintf(name, sizeof(name), "TRAP %s at %s",
-				 cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_VECTOR), buf, sizeof(buf)),
+				 ftext(c, e, EF_VECTOR, buf),
 				 kaddr2line_lookup(c->k, cv_fld(e, EF_RIP)));
 		else
 			snprintf(name, sizeof(name), "PANIC at %s", kaddr2line_lookup(c->k, cv_fld(e, EF_SITE)));
@@ -189,7 +204,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 		if (p->state_open)
 			cv_emit(c, ts, p->state, PF_SLICE_END, 0, 0, NULL, 0, 0);
 		p->state_open = false;
-		const char *st = cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_NEW), buf, sizeof(buf));
+		const char *st = ftext(c, e, EF_NEW, buf);
 		if (cv_fld(e, EF_NEW) != 0) {  /* 0 is FREE: nothing to draw */
 			cv_emit(c, ts, p->state, PF_SLICE_BEGIN, cv_intern_name(c, st), cat, &as, 0, 0);
 			p->state_open = true;
@@ -217,8 +232,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 	case ROLE_KREF_ERROR: {
 		struct proc_track *p = cv_proc_get(c, (uint32_t)cv_fld(e, EF_PID), false);
 		cv_ann_fields(c, &as, e);
-		const char *why = cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_REASON), buf,
-					     sizeof(buf));
+		const char *why = ftext(c, e, EF_REASON, buf);
 		struct pf_event ev = {
 			.ts_ns = ts, .track = p->refs, .type = PF_INSTANT,
 			.cat_iid = cat, .n_ann = as.n,
@@ -232,7 +246,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 		} else {
 			char kind[32];
 			snprintf(kind, sizeof(kind), "%s",
-				 cv_field_text(c, e, (unsigned)ev_field_idx(e->id, EF_KIND), buf, sizeof(buf)));
+				 ftext(c, e, EF_KIND, buf));
 			snprintf(name, sizeof(name), "KREF ERROR %s (%s)", kind, why);
 			cv_emit_instant(c, ts, s->act, cv_intern_name(c, name), e, &as, 0, 0);
 		}
