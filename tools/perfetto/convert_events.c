@@ -244,10 +244,9 @@ void cv_event(struct conv *c, const struct tl_event *e)
 			ev.extra_counter_track = p->count;
 			ev.extra_counter = (int64_t)cv_fld(e, EF_NEW);
 		} else {
-			char kind[32];
-			snprintf(kind, sizeof(kind), "%s",
-				 ftext(c, e, EF_KIND, buf));
-			snprintf(name, sizeof(name), "KREF ERROR %s (%s)", kind, why);
+			char kbuf[FTEXT_BYTES];   /* `why` may live in buf */
+			snprintf(name, sizeof(name), "KREF ERROR %s (%s)",
+				 ftext(c, e, EF_KIND, kbuf), why);
 			cv_emit_instant(c, ts, s->act, cv_intern_name(c, name), e, &as, 0, 0);
 		}
 		ev.name_iid = cv_intern_name(c, name);
