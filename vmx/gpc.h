@@ -68,6 +68,10 @@ void vmx_load_guest_pcore(struct guest_pcore *gpc);
 void vmx_unload_guest_pcore(struct guest_pcore *gpc);
 void vmx_clear_vmcs(void);
 
+/* Enter the guest of a USER_CTX_VM context (proc_vmx_ops.pop_vm_ctx, from
+ * proc_restartcore): load its GPC here and VMLAUNCH or VMRESUME. */
+void vmx_pop_vm_ctx(struct user_context *ctx) __attribute__((noreturn));
+
 /* The EPTP of a GPC's process, read through the weak pointer. */
 static inline uint64_t gpc_get_eptp(struct guest_pcore *gpc)
 {

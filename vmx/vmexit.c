@@ -45,8 +45,6 @@
 #define GUEST_PHYS_LIMIT (1ull << 30)
 #define GUEST_MAX_PAGES 256
 
-void vmx_pop_vm_ctx(struct user_context *ctx) __attribute__((noreturn));
-
 long sys_vmm_map(SYSCALL_ARGS)
 {
 	uint64_t gpa = a0, user_src = a1, len = a2;

@@ -36,8 +36,6 @@ static void vmx_proc_free(struct proc *p)
 	ept_free(p);
 }
 
-void vmx_pop_vm_ctx(struct user_context *ctx) __attribute__((noreturn));
-
 static const struct proc_vmx_ops vmx_proc_ops = {
 	.clear_vmcs = vmx_clear_vmcs,
 	.proc_free = vmx_proc_free,
