@@ -13,6 +13,7 @@
 
 TESTS       ?= tests
 PYTEST_ARGS ?=
+# --durations: the slowest tests, to keep make test well under 15 minutes.
 # -n: one worker per core; --dist loadfile keeps a test file (and its
 # module-scoped boots) on one worker.
 XDIST = $(shell $(PYTHON) -c 'import xdist' 2>/dev/null && echo "-n auto --dist loadfile")
@@ -23,7 +24,7 @@ test-prep: all
 
 test: test-prep
 	@$(SETUP) test qemu bochs iso gdb
-	$(PYTHON) -m pytest -p no:cacheprovider -rfEs $(XDIST) $(PYTEST_ARGS) $(TESTS)
+	$(PYTHON) -m pytest -p no:cacheprovider -rfEs --durations=8 $(XDIST) $(PYTEST_ARGS) $(TESTS)
 
 bench: bench-boot
 bench-boot: all

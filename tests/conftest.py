@@ -36,6 +36,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "bochs: boots Bochs (hardware VMX path; slower)")
     config.addinivalue_line("markers", "qemu: boots QEMU")
     config.addinivalue_line("markers", "gdb: drives GDB against a paused QEMU")
+    config.addinivalue_line("markers", "host: runs no emulator (even if its name says bochs)")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -43,7 +44,8 @@ def pytest_collection_modifyitems(config, items):
     # `-m bochs` / `-m "not bochs"` select every Bochs run, in any file.
     for item in items:
         if "bochs" in item.nodeid.split("::", 1)[-1].lower() and \
-                item.get_closest_marker("bochs") is None:
+                item.get_closest_marker("bochs") is None and \
+                item.get_closest_marker("host") is None:
             item.add_marker(pytest.mark.bochs)
 
 

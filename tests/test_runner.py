@@ -16,6 +16,9 @@ import pytest
 
 from conftest import ROOT
 
+# Stand-in emulators only: never selected away by -m "not bochs".
+pytestmark = pytest.mark.host
+
 
 def load_run():
     spec = importlib.util.spec_from_file_location("tkern_run_t", os.path.join(ROOT, "tools", "run.py"))
