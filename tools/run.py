@@ -236,6 +236,9 @@ def run_bochs(a, out):
         raise RunError("Bochs's term display is missing: 'tools/setup.sh bochs' (bochs-term)")
     if not os.path.isfile(a.kernel):
         raise RunError(f"no {a.kernel}: build it with 'make'")
+    if re.search(r"[\s,\"]", out):
+        raise RunError(f"Bochs's config cannot name a file in {out!r} "
+                       "(spaces, commas, quotes): choose another OUT")
     iso = os.path.join(out, "tkern.iso")
     mk = subprocess.run([os.path.join(ROOT, "tools", "mkiso.sh"), a.kernel, iso, a.cmdline],
                         capture_output=True, text=True)
@@ -536,7 +539,6 @@ def main(argv=None):
     except RunError as e:
         res = dict(status="error", reason=str(e), exit_code=None, marker=None,
                    seconds=0.0, image=None)
-        print(f"run.py: {e}", file=sys.stderr)
     res["trace"] = extract_trace(res, out)
     if a.emu == "qemu" and not a.keep_ram:
         remove(os.path.join(out, "ram.bin"))
