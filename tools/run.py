@@ -144,6 +144,8 @@ def run_qemu(a, out):
     kernel32 = a.kernel32
     if not os.path.isfile(kernel32):
         raise RunError(f"no {kernel32}: build it with 'make'")
+    if "," in out:
+        raise RunError(f"QEMU's options cannot name a file in {out!r} (a comma): choose another OUT")
     ram = os.path.join(out, "ram.bin")
     argv = qemu_argv(a, out, kernel32, ram)
     with open(os.path.join(out, "emulator.log"), "wb") as log:
