@@ -30,8 +30,9 @@ shutdown port. The status word:
     error    the emulator could not run or ended in a way the protocol does
              not explain (bad option, missing file, crash of the emulator).
 
-Deterministic by default: QEMU runs with -icount shift=0,sleep=off and
--kernel (no GRUB), Bochs with clock sync=none and a fixed time0. The same
+Deterministic by default: QEMU runs with -icount shift=0,sleep=off, -kernel
+(no GRUB) and an RTC fixed at 2000-01-01 on virtual time; Bochs with clock
+sync=none and a fixed time0. The same
 kernel, CPU count and command line give byte-identical console output.
 
 Trace: QEMU keeps guest RAM in DIR/ram.bin (a memory-backend file, shared),
@@ -127,6 +128,9 @@ def qemu_argv(a, out, kernel32, ram):
             "-smp", str(a.cpus),
             "-m", f"{RAM_MB}M",
             "-icount", "shift=0,sleep=off",
+            # The CMOS clock too: a fixed date, advancing with virtual time
+            # (as Bochs's time0), so no run depends on the host's clock.
+            "-rtc", "base=2000-01-01T00:00:00,clock=vm",
             "-no-reboot",
             "-display", "none",
             "-monitor", "none",
