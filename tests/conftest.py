@@ -95,7 +95,7 @@ def need_kernel():
 
 
 def need_emulator(emu):
-    tool = {"qemu": "qemu-system-x86_64", "bochs": "bochs"}[emu]
+    tool = {"qemu": "qemu-system-x86_64", "kvm": "qemu-system-x86_64", "bochs": "bochs"}[emu]
     if shutil.which(tool) is None:
         pytest.fail(f"{tool} not installed: run 'tools/setup.sh {emu}'")
 

@@ -30,7 +30,7 @@ CORE = [
 ]
 
 VARIABLES = [
-    ("EMU", "qemu", "emulator for run: qemu (TCG, emulated VMX) or bochs (hardware VMX)"),
+    ("EMU", "qemu", "emulator: qemu (TCG, emulated VMX), bochs (hardware VMX), kvm (QEMU on KVM, not deterministic)"),
     ("CPUS", "1", "number of CPUs (1..8)"),
     ("CMDLINE", "", "kernel command line, e.g. 'ktest=all' or 'fault=ud2'"),
     ("BUGS", "", "bug flags to turn on (comma or space separated; adds bugs=... to the command line)"),

@@ -69,7 +69,8 @@ TRACE_SYMBOL = "trace_area"
 
 QEMU_EXIT = {33: "success", 35: "panic", 37: "fail"}
 MARKER_RE = re.compile(r"^TKERN-EXIT: (\w+)\s*$", re.M)
-DEFAULT_TIMEOUT = {"qemu": 120, "bochs": 600}
+DEFAULT_TIMEOUT = {"qemu": 120, "kvm": 120, "bochs": 600}
+KVM_DEV = "/dev/kvm"
 MAX_CPUS = 8
 
 
@@ -121,13 +122,27 @@ def stop(proc, grace=5.0):
 
 # ---------------------------------------------------------------- QEMU
 
+def accel_args(a):
+    """TCG with instruction counting (deterministic), or KVM with the host
+    CPU (nested VMX: the hardware backend; fast, but not deterministic)."""
+    if getattr(a, "emu", "qemu") == "kvm":
+        return ["-enable-kvm", "-cpu", "host"]
+    return ["-icount", "shift=0,sleep=off"]
+
+
+def need_kvm(a):
+    if getattr(a, "emu", "qemu") == "kvm" and not os.access(KVM_DEV, os.R_OK | os.W_OK):
+        raise RunError(f"EMU=kvm needs {KVM_DEV} (KVM, with nested VMX for the "
+                       "hardware backend); use EMU=qemu (TCG) or EMU=bochs")
+
+
 def qemu_argv(a, out, kernel32, ram):
     argv = [QEMU,
             "-kernel", kernel32,
             "-append", a.cmdline,
             "-smp", str(a.cpus),
             "-m", f"{RAM_MB}M",
-            "-icount", "shift=0,sleep=off",
+            *accel_args(a),
             # The CMOS clock too: a fixed date, advancing with virtual time
             # (as Bochs's time0), so no run depends on the host's clock.
             "-rtc", "base=2000-01-01T00:00:00,clock=vm",
@@ -148,6 +163,7 @@ def run_qemu(a, out):
     kernel32 = a.kernel32
     if not os.path.isfile(kernel32):
         raise RunError(f"no {kernel32}: build it with 'make'")
+    need_kvm(a)
     if "," in out:
         raise RunError(f"QEMU's options cannot name a file in {out!r} (a comma): choose another OUT")
     ram = os.path.join(out, "ram.bin")
@@ -320,10 +336,12 @@ def interactive_qemu(a):
     shell's ctrl-c); Ctrl-A X quits QEMU, Ctrl-A C toggles its monitor.
     Not deterministic (no -icount): meant for a person at the keyboard."""
     need_tool(QEMU, "qemu")
+    need_kvm(a)
     if not os.path.isfile(a.kernel32):
         raise RunError(f"no {a.kernel32}: build it with 'make'")
     argv = [QEMU, "-kernel", a.kernel32, "-append", a.cmdline, "-smp", str(a.cpus),
             "-m", f"{RAM_MB}M", "-no-reboot", "-display", "none",
+            *(accel_args(a) if a.emu == "kvm" else []),
             "-chardev", "stdio,id=con,mux=on,signal=off",
             "-serial", "chardev:con", "-mon", "chardev=con,mode=readline",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
@@ -486,7 +504,9 @@ def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="tools/run.py",
         description="Boot tkern once (scripted, deterministic) and write OUT/status.")
-    p.add_argument("--emu", default=env.get("EMU") or "qemu", choices=["qemu", "bochs"])
+    p.add_argument("--emu", default=env.get("EMU") or "qemu", choices=["qemu", "bochs", "kvm"],
+                   help="qemu: TCG, deterministic (default); bochs: real VMX via GRUB; "
+                        "kvm: QEMU on KVM (nested VMX), not deterministic")
     p.add_argument("--cpus", type=int, default=int(env.get("CPUS") or 1))
     p.add_argument("--cmdline", default=env.get("CMDLINE", ""))
     p.add_argument("--out", default=env.get("OUT") or "out/run")
@@ -531,7 +551,7 @@ def main(argv=None):
         try:
             if a.gdb:
                 return run_gdb(a)
-            return interactive_qemu(a) if a.emu == "qemu" else interactive_bochs(a)
+            return interactive_bochs(a) if a.emu == "bochs" else interactive_qemu(a)
         except RunError as e:
             print(f"run.py: {e}", file=sys.stderr)
             return 1
@@ -541,12 +561,12 @@ def main(argv=None):
               "trace-area.bin", "emulator.log", "bochs.log", "traceextract.log"):
         remove(os.path.join(out, f))
     try:
-        res = run_qemu(a, out) if a.emu == "qemu" else run_bochs(a, out)
+        res = run_bochs(a, out) if a.emu == "bochs" else run_qemu(a, out)
     except RunError as e:
         res = dict(status="error", reason=str(e), exit_code=None, marker=None,
                    seconds=0.0, image=None)
     res["trace"] = extract_trace(res, out)
-    if a.emu == "qemu" and not a.keep_ram:
+    if a.emu != "bochs" and not a.keep_ram:
         remove(os.path.join(out, "ram.bin"))
 
     with open(os.path.join(out, "status"), "w") as f:
