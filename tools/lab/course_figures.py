@@ -26,6 +26,8 @@ FIGURES = {
     "vmm-bug-cpu-lanes": ("abandon-core", [], "cpu_lanes"),
     "vmm-bug-refcounts": ("abandon-core", [], "refcounts"),
     "vmm-bug-bochs-2cpu-cpu-lanes": ("abandon-core", ["--emu", "bochs", "--cpus", "2"], "cpu_lanes"),
+    "vmm-bug-kill9-bochs-2cpu-cpu-lanes": ("abandon-core", ["--emu", "bochs", "--cpus", "2",
+                                                            "--signal", "KILL"], "cpu_lanes"),
 }
 
 
