@@ -186,9 +186,10 @@ def test_qemu_two_cpus_crashes_too(tmp_path_factory):
     check_crash_chain(lab(tmp_path_factory, cpus=2))
 
 
-def test_determinism_byte_identical_trace(tmp_path_factory):
-    a = lab(tmp_path_factory)
-    b = lab(tmp_path_factory, tag="again")
+@pytest.mark.parametrize("emu", ["qemu", "bochs"])
+def test_determinism_byte_identical_trace(tmp_path_factory, emu):
+    a = lab(tmp_path_factory, emu=emu)
+    b = lab(tmp_path_factory, emu=emu, tag="again")
     ra = open(os.path.join(a.out, "trace.raw"), "rb").read()
     rb = open(os.path.join(b.out, "trace.raw"), "rb").read()
     assert ra == rb, "two runs of the lab gave different trace.raw"
