@@ -67,6 +67,7 @@ void vmx_vmexit(struct guest_pcore *gpc) __attribute__((noreturn));
 /* The operand of the VMX instruction this core is executing, kept so the
  * Invalid Opcode report and the trace can name it after a VMfail. */
 void vmx_note_insn(unsigned insn, uint64_t operand);
-void vmx_note_pid(int pid);
+/* For vmx_clear_vmcs: whose VMCS, and who asked, should INVEPT fail. */
+void vmx_note_owner(int pid, void *site);
 
 #endif

@@ -52,12 +52,13 @@ static void __vmx_clear_vmcs(unsigned why, uint32_t requester, void *site)
 		uint64_t vmcs = gpc_vmcs_pa(gpc);
 
 		trace_vmclear(pid, gpc, vmcs, site, why, requester);
-		vmx_note_pid(pid);
+		vmx_note_owner(pid, site);
 		vmx_be->vmclear(vmcs);
 		uint64_t eptp = gpc_get_eptp(gpc);
 		vmx_be->invept(INVEPT_SINGLE_CONTEXT, eptp);
 		trace_invept(pid, eptp, 0, site, TRACE_vmfail_VMsucceed,
 			     TRACE_invept_type_single_context);
+		vmx_note_owner(0, NULL);
 		gpc->should_vmresume = false;
 		/* The waiting core may VMPTRLD once it reads -1: the clear
 		 * must be complete before. */

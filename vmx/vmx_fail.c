@@ -24,6 +24,7 @@ static struct {
 	unsigned insn;
 	uint64_t operand;
 	int pid;		/* whose GPC it serves, as read through gpc->proc */
+	void *site;		/* who asked (vmx_clear_vmcs's caller) */
 } insn_note[MAX_CPUS];
 
 void vmx_note_insn(unsigned insn, uint64_t operand)
@@ -32,9 +33,10 @@ void vmx_note_insn(unsigned insn, uint64_t operand)
 	insn_note[core_id()].operand = operand;
 }
 
-void vmx_note_pid(int pid)
+void vmx_note_owner(int pid, void *site)
 {
 	insn_note[core_id()].pid = pid;
+	insn_note[core_id()].site = site;
 }
 
 static const char *insn_name(unsigned insn)
@@ -91,7 +93,8 @@ bool vmx_report_fail(const struct trapframe *tf)
 	unsigned how = valid ? TRACE_vmfail_VMfailValid : TRACE_vmfail_VMfailInvalid;
 
 	if (s->insn == VMXI_INVEPT)
-		trace_invept(insn_note[core_id()].pid, operand, err, (void *)tf->rip, how, TRACE_invept_type_single_context);
+		trace_invept(insn_note[core_id()].pid, operand, err, insn_note[core_id()].site, how,
+			     TRACE_invept_type_single_context);
 	trace_vmx_insn_fail(s->insn, how, err, (void *)tf->rip, operand);
 	printk("VMX: %s failed (operand %lx): %s", insn_name((unsigned)s->insn), operand,
 	       valid ? "VMfailValid" : "VMfailInvalid (no current VMCS)");
