@@ -113,11 +113,12 @@ void trap_fatal(struct trapframe *tf)
 {
 	if (!panic_begin())
 		halt_forever();
+	/* A VMX wrapper's ud2 says which instruction failed, and how (its
+	 * trace records go right after the trap's). */
+	vmx_report_fail(tf);
 	/* The trap itself is already in the trace (trap_dispatch); the panic
 	 * record follows it, before the report and the flush. */
 	trace_panic((const void *)tf->rip);
-	/* A VMX wrapper's ud2 says which instruction failed, and how. */
-	vmx_report_fail(tf);
 	print_report(tf);
 	panic_finish();
 }
