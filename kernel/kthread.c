@@ -31,6 +31,10 @@
 /* Per core: the kthread left behind by restart_kthread, freed by the next
  * code that runs on the new stack. */
 static struct kthread *kthread_to_free[MAX_CPUS];
+/* Per core: one finished kthread kept for the next block, so that blocking
+ * (which runs under the wait queue's lock) rarely allocates. */
+static struct kthread *spare_kthread[MAX_CPUS];
+static volatile int kthreads_spare;
 extern char boot_stack_top[];
 static volatile int next_kthread_id = 1;
 static volatile int kthreads_live;
@@ -90,10 +94,36 @@ void kthread_free_deferred(void)
 	uint32_t me = core_id();
 	struct kthread *kt = kthread_to_free[me];
 
-	if (kt) {
-		kthread_to_free[me] = NULL;
-		kthread_free(kt);
+	if (!kt)
+		return;
+	kthread_to_free[me] = NULL;
+	/* Keep one with a stack of its own as this core's spare. */
+	if (kt->stack && !spare_kthread[me]) {
+		kt->is_ktask = false;
+		kt->name = NULL;
+		spare_kthread[me] = kt;
+		__atomic_fetch_add(&kthreads_spare, 1, __ATOMIC_RELAXED);
+		return;
 	}
+	kthread_free(kt);
+}
+
+int kthread_count_spare(void)
+{
+	return kthreads_spare;
+}
+
+/* A kthread to move the core onto: the spare if there is one. */
+static struct kthread *kthread_get_spare(void)
+{
+	uint32_t me = core_id();
+	struct kthread *kt = spare_kthread[me];
+
+	if (!kt)
+		return kthread_alloc();
+	spare_kthread[me] = NULL;
+	__atomic_fetch_sub(&kthreads_spare, 1, __ATOMIC_RELAXED);
+	return kt;
 }
 
 void kthread_reset_stack_and_call(void (*fn)(void))
@@ -171,7 +201,7 @@ __attribute__((noinline)) static void kthread_block(struct kthread_queue *q, str
 		proc_yield_core(false);
 	trace_kthread_block(kthread_id(kt), kthread_pid(kt), q);
 
-	next = kthread_alloc();
+	next = kthread_get_spare();
 	if (save_kernel_ctx(&kt->context) == 0) {
 		req.kt = kt;
 		req.q = q;

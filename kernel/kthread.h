@@ -85,6 +85,7 @@ __attribute__((noreturn)) void kthread_reset_stack_and_call(void (*fn)(void));
  * could not be freed while still in use). */
 void kthread_free_deferred(void);
 int kthread_count_live(void);
+int kthread_count_spare(void);     /* kept per core for the next block */
 
 /* kthread_switch.S */
 int save_kernel_ctx(struct kernel_ctx *ctx);   /* 0 now, 1 when popped */

@@ -172,7 +172,8 @@ __attribute__((noinline)) struct proc *proc_alloc(const char *name, struct proc 
 
 	strlcpy(p->name, name, sizeof(p->name));
 	cv_init_with_lock(&p->child_wait, &proc_tree_lock);
-	trace_proc_create(p->pid, parent ? parent->pid : 0, p);
+	_Static_assert(sizeof(p->name) >= TRACE_NAME16_BYTES, "the trace reads 16 bytes of name");
+	trace_proc_create(p->pid, parent ? parent->pid : 0, p, p->name);
 	trace_kref_get(p->pid, p, 0, 1, (const void *)(uintptr_t)proc_alloc, PROC_REF_CREATE);
 	if (paging_new_user_pml4(&p->pml4, &p->cr3) < 0) {
 		/* A never-published proc: its one ref goes, __proc_free cleans. */
@@ -286,7 +287,9 @@ int proc_exec(struct proc *p, const char *image, const char *args)
 	proc_arch_load_cr3(p->cr3, p->pid);
 	paging_free_user(old_pml4);
 	flags = spin_lock_irqsave(&p->proc_lock);
+	memset(p->name, 0, sizeof(p->name)); /* NUL-padded: the trace copies all 16 bytes */
 	strlcpy(p->name, image, sizeof(p->name));
+	trace_proc_exec(p->pid, p->name);
 	/* Handlers and trampoline were addresses in the old program. */
 	memset(p->sig_handler, 0, sizeof(p->sig_handler));
 	p->sig_trampoline = 0;
@@ -485,9 +488,9 @@ void proc_shutdown_check(void)
 			leaks++;
 		}
 	}
-	/* Each core runs on exactly one kthread; any more is a blocked or
-	 * lost one. */
-	int kthreads = kthread_count_live();
+	/* Each core runs on exactly one kthread (and may keep one spare); any
+	 * more is a blocked or lost one. */
+	int kthreads = kthread_count_live() - kthread_count_spare();
 	printk("procs: %d leaked, %d kref errors, %d kthreads live (%u cores)\n",
 	       leaks, proc_kref_errors, kthreads, num_cores());
 	machine_exit(leaks || proc_kref_errors || kthreads != (int)num_cores()
