@@ -17,6 +17,7 @@
  *   #PF the EPT maps                    no exit: fill the shadow, resume
  *   #PF the EPT does not map            exit 48, EPT violation
  *   an interrupt                        exit 1, external interrupt
+ *   an NMI                              the host's handler runs, no exit
  *   any other exception                 exit 0 (the bitmap has every bit)
  * Supported guests: what vmcs_setup.c writes (flat 32-bit protected mode,
  * no paging, EPT on). Anything else is refused at entry with a panic that
@@ -345,6 +346,19 @@ void vmx_emu_guest_trap(struct trapframe *tf, trap_handler_t irq_handler)
 	if (!cpu->in_guest || !gpc)
 		panic("emulated VMX: a trap from the 32-bit user segment with no guest running");
 
+	if (tf->vector == 2) {
+		/* An NMI arrives on its IST stack, which cannot carry a VM exit
+		 * (another NMI would reuse it): run the host's handler with a
+		 * kernel-mode frame, as after a hardware NMI exit, and let the
+		 * guest go on. Not traced as an exit: NMIs only stop cores for
+		 * a panic here. */
+		struct trapframe ktf = *tf;
+		ktf.cs = GDT_KCODE;
+		ktf.ss = GDT_KDATA;
+		if (irq_handler)
+			irq_handler(&ktf);
+		trap_return(tf);
+	}
 	if (tf->vector == 14) {
 		uint64_t gpa = read_cr2();
 		uint64_t leaf = ept_lookup(eptp, gpa);

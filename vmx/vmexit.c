@@ -29,6 +29,7 @@
 #include "vmx/vmcs_fields.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/gdt.h"
+#include "kernel/arch/x86_64/vmx_asm.h"
 #include "kernel/errno.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
@@ -187,6 +188,16 @@ void vmx_vmexit(struct guest_pcore *gpc)
 			proc_restartcore();
 		}
 		reflect_to_vmm(gpc, reason, qual, rip, gpa);
+	case EXIT_REASON_EXCEPTION_NMI:
+		/* An NMI (type 2) is the host's, like an interrupt: run its
+		 * handler (a panic elsewhere stops this core with one), then
+		 * the guest goes on. Only the hardware backend exits for NMIs;
+		 * the emulated one hands them to the handler in place. */
+		if ((vmcs_read(VM_EXIT_INTR_INFO) & 0x7ff) == ((2u << 8) | 2u)) {
+			hw_deliver_nmi();
+			proc_restartcore();
+		}
+		goto kill;
 	case EXIT_REASON_VMCALL:
 	case EXIT_REASON_HLT:
 		/* Completed instructions, from the VMM's point of view. */
@@ -198,6 +209,7 @@ void vmx_vmexit(struct guest_pcore *gpc)
 		       " EPT violation, VM killed\n", p->pid, gpa, qual, rip);
 		reflect_to_vmm(gpc, reason, qual, rip, gpa);
 	default:
+	kill:
 		gpc->dead = true;
 		printk("vmx: pid %d: VM exit %u (%s%s), qualification %lx, rip %lx, interruption %lx:"
 		       " VM killed\n", p->pid, reason, exit_reason_name(reason),

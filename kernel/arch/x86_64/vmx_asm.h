@@ -99,6 +99,13 @@ static inline void hw_invept(uint64_t type, uint64_t eptp)
 		     : : [f] "r"((uint64_t)(model_rflags)), [id] "i"(ID)	\
 		     : "cc", "memory")
 
+/* After a VM exit caused by an NMI (NMI exiting is on), the host still
+ * owes its own NMI handler a run: raise it in software, as KVM does. */
+static inline void hw_deliver_nmi(void)
+{
+	asm volatile("int $2" ::: "memory");
+}
+
 /* The GDT and IDT bases, for the VMCS host-state area. */
 static inline uint64_t sgdt_base(void)
 {
