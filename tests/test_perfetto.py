@@ -92,38 +92,42 @@ def test_tracks_cpu_by_cpu_with_distinct_names(work):
                                           ("activity", "cur_proc", "owning_proc", "VMCS")]
     procs = [d for d in m.tracks.values() if d.HasField("process")]
     assert sorted(d.process.pid for d in procs) == [1, 2]
+    names = {1: "sh", 2: "vmm"}                 # proc_create's name
     for p in procs:
+        assert p.process.process_name == names[p.process.pid]
+        assert p.name == "%s [%d]" % (names[p.process.pid], p.process.pid)
         kids = {d.name: d for d in m.tracks.values() if d.parent_uuid == p.uuid}
-        assert kids["pid %d refcount" % p.process.pid].HasField("counter")
+        assert kids["%s refcount" % p.name].HasField("counter")
+        assert {"%s %s" % (p.name, k) for k in ("refcount", "refs", "state")} == set(kids)
 
 
 def test_refcount_counter_follows_kref_events(work):
     raw, out, _ = convert(work, "fixed")
     t = rawtrace.read(str(raw))
     m = model(work, out)
-    for pid in (1, 2):
+    for pid, track in ((1, "sh [1]"), (2, "vmm [2]")):
         want = [(t.ns(e.ts), e["new"]) for e in t.events
                 if e.name in ("kref_get", "kref_put") and e["pid"] == pid]
-        assert m.counters["pid %d refcount" % pid] == want
-        refs = [e for e in m.on("pid %d refs" % pid) if e.type == "TYPE_INSTANT"
+        assert m.counters["%s refcount" % track] == want
+        refs = [e for e in m.on("%s refs" % track) if e.type == "TYPE_INSTANT"
                 and e.name.split()[0] in ("get", "put")]
         assert len(refs) == len(want)
         assert all({"old", "new", "reason", "site"} <= set(r.args) for r in refs)
-    assert m.counters["pid 2 refcount"][-1][1] == 0
+    assert m.counters["vmm [2] refcount"][-1][1] == 0
 
 
 def test_lanes_show_cur_proc_owning_proc_and_vmcs(work):
     _, out, _ = convert(work, "abandon_core")
     m = model(work, out)
     cur0 = [s[1] for s in m.slices_on("CPU 0 cur_proc")]
-    assert cur0 == ["pid 2", "pid 1"]          # restart_kthread switched V -> P
+    assert cur0 == ["vmm [2]", "sh [1]"]      # restart_kthread switched V -> P
     own0 = [s[1] for s in m.slices_on("CPU 0 owning_proc")]
-    assert own0 == ["pid 2"]
+    assert own0 == ["vmm [2]"]
     vmcs = [s[1] for s in m.slices_on("CPU 0 VMCS")]
-    assert vmcs[0] == "pid 2 VMCS loaded"
-    assert "pid 2 VMCS lingering" in vmcs
-    assert vmcs[-1] == "pid 2 VMCS FREED, still cached"
-    guests = [s for s in m.slices_on("CPU 0 activity") if s[1] == "guest of pid 2"]
+    assert vmcs[0] == "vmm [2] VMCS loaded"
+    assert "vmm [2] VMCS lingering" in vmcs
+    assert vmcs[-1] == "vmm [2] VMCS FREED, still cached"
+    guests = [s for s in m.slices_on("CPU 0 activity") if s[1] == "guest of vmm [2]"]
     assert len(guests) == 7 and all("reason" in s[5] for s in guests)
 
 
@@ -136,7 +140,7 @@ def test_crash_closes_open_slices_and_marks_them(work):
     closed = [s for s in m.slices if s[3] == end and "closed_by" in s[5]]
     assert closed, "something is open when the kernel dies"
     assert all(s[5]["closed_by"].startswith("crash: TRAP UD") for s in closed)
-    assert ("CPU 0 cur_proc", "pid 1") in [(s[0], s[1]) for s in closed]
+    assert ("CPU 0 cur_proc", "sh [1]") in [(s[0], s[1]) for s in closed]
     traps = [e for e in m.on("CPU 0 activity") if e.name and e.name.startswith("TRAP UD")]
     assert len(traps) == 1
     names = [e.name for e in m.on("CPU 0 activity") if e.type == "TYPE_INSTANT"]
@@ -387,14 +391,49 @@ def test_flows_ipi_and_signal(work):
     and the IPI from the sender to the core that takes it."""
     _, out, _ = convert(work, "fixed")
     m = model(work, out)
-    sig_send = [e for e in m.on("CPU 1 activity") if e.name == "signal SIGINT -> pid 2"]
-    sig_take = [e for e in m.on("CPU 0 activity") if e.name == "pid 2 takes SIGINT"]
+    sig_send = [e for e in m.on("CPU 1 activity") if e.name == "signal SIGINT -> vmm [2]"]
+    sig_take = [e for e in m.on("CPU 0 activity") if e.name == "vmm [2] takes SIGINT"]
     assert len(sig_send) == len(sig_take) == 1
     assert sig_send[0].flows and sig_send[0].flows == sig_take[0].term
     ipi_send = [e for e in m.on("CPU 1 activity") if e.name == "IPI kmsg -> CPU 0"]
     ipi_recv = [e for e in m.on("CPU 0 activity") if e.name == "IPI kmsg received"]
     assert ipi_send and ipi_recv
     assert ipi_recv[0].term == ipi_send[0].flows
+
+
+def test_process_names_follow_create_exec_and_pid_reuse(work):
+    """Lanes name a process as it was at that moment (exec renames it from
+    there on); its tracks and ProcessDescriptor carry its last name; a
+    process the trace never named stays "pid N"; a reused pid is "(2)"."""
+    w = rawtrace.Writer(ncpus=1)
+    E = rawtrace.schema()["enums"]
+    tsc = [1000]
+
+    def ev(event, /, **f):
+        tsc[0] += 1000
+        w.add(0, tsc[0], event, **f)
+    ev("proc_create", pid=5, parent=0, proc=0x1000, name="init")
+    ev("cur_proc", old=0, new=5)
+    ev("proc_exec", pid=5, name="sh")
+    ev("cur_proc", old=5, new=9)               # 9: created before the trace began
+    ev("kref_get", pid=9, proc=0x2000, old=1, new=2, site=0, reason=E["ref_reason"]["LOOKUP"])
+    ev("cur_proc", old=9, new=5)
+    ev("proc_free", pid=5, proc=0x1000)
+    ev("proc_create", pid=5, parent=0, proc=0x1000, name="hello")
+    ev("cur_proc", old=5, new=5)
+    raw, out = work / "names.raw", work / "names.perfetto-trace"
+    w.write(str(raw))
+    r = run(T2P, raw, out)
+    assert r.returncode == 0, r.stderr
+    m = model(work, out)
+    assert [s[1] for s in m.slices_on("CPU 0 cur_proc")] == \
+        ["init [5]", "sh [5]", "pid 9", "sh [5]", "hello [5]"]
+    procs = sorted(((d.name, d.process.process_name, d.process.pid)
+                    for d in m.tracks.values() if d.HasField("process")))
+    assert procs == [("hello [5] (2)", "hello", 5), ("pid 9", "", 9), ("sh [5]", "sh", 5)]
+    assert "sh [5] refcount" in {d.name for d in m.tracks.values()}
+    assert [e.args.get("name") for e in m.on("sh [5] state")
+            if e.name in ("proc_create", "proc_exec")] == ["init", "sh"]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])

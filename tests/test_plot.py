@@ -57,6 +57,8 @@ def test_svg_on_request(traces):
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     # the crash and the dangling VMCS are in the picture's text
     assert "crash: UD trap" in svg and "VMCS of a freed proc" in svg
+    # processes are named by their program, as in Perfetto: legend and bars
+    assert "vmm [2]" in svg and "sh [1]" in svg and "pid 2" not in svg
     # the end of the run, event by event, with the events named in order
     assert "zoom: the end of the run" in svg
     assert svg.index("0 proc_free") < svg.index("0 vmclear") < svg.index("0 trap")
@@ -69,6 +71,8 @@ def test_lanes_follow_the_scenario(traces):
     t = traceplot.rawtrace.read(str(raws["abandon_core"]))
     lanes = traceplot.lanes(t)
     assert [iv[2] for iv in lanes[0]["cur_proc"]] == [2, 1]
+    assert [iv[4] for iv in lanes[0]["cur_proc"]] == ["vmm [2]", "sh [1]"]
+    assert traceplot.proc_names(t) == {1: "sh", 2: "vmm"}
     assert [iv[2] for iv in lanes[0]["owning_proc"]] == [2]
     states = [iv[3] for iv in lanes[0]["VMCS"]]
     assert states[0] == "loaded" and "lingering" in states and states[-1] == "freed"

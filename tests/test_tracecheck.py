@@ -50,6 +50,9 @@ def test_abandon_core_caught_before_the_crash(work):
     first = chain_of(r.stdout, 1)
     # the chain shows where the VMCS was left cached, and ends at the free
     assert "vmcs_lazy_unload pid=2" in first[0]
+    # the chain is named by the process's program (proc_create's name)
+    assert r.stdout.split("VIOLATION ")[1].splitlines()[1].strip().startswith(
+        "chain of events of vmm [2] ("), r.stdout
     assert first[-1].lstrip().startswith("*") and "proc_free pid=2" in first[-1]
     assert any("kref_put pid=2" in l and "reason=CHILDREN" in l for l in first)
     assert "VMCLEAR of GPC" in r.stdout and "INVEPT with EPTP 0x0" in r.stdout

@@ -245,7 +245,32 @@ static uint64_t test_value(const char *field)
 	return trace_fnv1a(h, field, strlen(field));
 }
 
-#define TEST_ARG(t, n, e) (TRACE_PTYPE_##t)(uintptr_t)test_value(#n)
+/*
+ * A NAME16 argument is a 16-byte buffer: the two words test_value(name) and
+ * test_value(name "+8"), so a record's words f and f+1 say which bytes
+ * arrived where. Each event has at most one (the last field).
+ */
+static uint64_t name_buf[2];
+
+static const char *test_name16(const char *field)
+{
+	char hi[64];
+	snprintf(hi, sizeof(hi), "%s+8", field);
+	name_buf[0] = test_value(field);
+	name_buf[1] = test_value(hi);
+	return (const char *)name_buf;
+}
+
+#define TEST_ARG(t, n, e) TEST_ARG_##t(n)
+#define TEST_ARG_U64(n) test_value(#n)
+#define TEST_ARG_U32(n) test_value(#n)
+#define TEST_ARG_HEX(n) test_value(#n)
+#define TEST_ARG_PID(n) test_value(#n)
+#define TEST_ARG_CPU(n) test_value(#n)
+#define TEST_ARG_ENUM(n) test_value(#n)
+#define TEST_ARG_PTR(n) (const void *)(uintptr_t)test_value(#n)
+#define TEST_ARG_KSYM(n) (const void *)(uintptr_t)test_value(#n)
+#define TEST_ARG_NAME16(n) test_name16(#n)
 
 static void emit_one(int id)
 {
@@ -273,9 +298,18 @@ static void test_roundtrip(void)
 		CHECK(t.nev == 1 && t.ev[0].id == id && t.ev[0].nfields == d->nfields &&
 		      t.ev[0].cpu == trace_host_cpu, "%s: decoded %zu events", d->name, t.nev);
 		cur_event = d->name;
-		for (unsigned f = 0; f < d->nfields; f++)
+		for (unsigned f = 0; f < d->nfields; f++) {
 			CHECK(t.ev[0].field[f] == test_value(d->field[f].name), "%s.%s: got %" PRIx64,
 			      d->name, d->field[f].name, t.ev[0].field[f]);
+			if (d->field[f].type != TRACE_FT_NAME16)
+				continue;
+			char hi[64];
+			snprintf(hi, sizeof(hi), "%s+8", d->field[f].name);
+			CHECK(f + 1 == d->nfields && f + 2 == d->nwords, "%s.%s: a NAME16 is not last",
+			      d->name, d->field[f].name);
+			CHECK(t.ev[0].field[f + 1] == test_value(hi), "%s.%s: second word %" PRIx64,
+			      d->name, d->field[f].name, t.ev[0].field[f + 1]);
+		}
 		tl_format_event(line, sizeof(line), &t.ev[0], NULL);
 		char want[128];
 		snprintf(want, sizeof(want), " %u %s", trace_host_cpu, d->name);
@@ -286,6 +320,50 @@ static void test_roundtrip(void)
 		}
 		tl_free(&t);
 	}
+}
+
+/* NAME16: the text of up to 16 bytes survives ring, extraction and
+ * decoding; a shorter one stops at its NUL; what tracecat cannot print as
+ * one word ('=' is fine, a space or a control byte is not) becomes '?'. */
+static void test_name16_field(void)
+{
+	static const struct {
+		const char buf[TRACE_NAME16_BYTES];
+		const char *want;
+	} cases[] = {
+		{ "vmm", "vmm" },
+		{ "abcdefghijklmnop", "abcdefghijklmnop" }, /* all 16 bytes, no NUL */
+		{ "a b\tc\x7f\x80=", "a?b?c?" "?=" },
+		{ "", "?" },                                  /* tracecat shows an empty name as ? */
+		{ "sh\0stale-name", "sh" },                  /* after the NUL: ignored */
+	};
+	const unsigned n = sizeof(cases) / sizeof(cases[0]);
+	struct tl_trace t;
+	char line[512], want[64];
+
+	reset(TRACE_MODE_OVERWRITE);
+	for (unsigned i = 0; i < n; i++)
+		trace_proc_create(10 + i, 1, (const void *)(uintptr_t)(0x1000 * i), cases[i].buf);
+	trace_proc_exec(42, cases[0].buf);
+	if (parse_area(&t))
+		return;
+	CHECK(t.nev == n + 1, "decoded %zu events", t.nev);
+	for (unsigned i = 0; i < n; i++) {
+		const struct tl_event *e = &t.ev[i];
+		uint64_t w[2];
+		memcpy(w, cases[i].buf, sizeof(w));
+		CHECK(e->id == TRACE_EV_proc_create && e->nfields == TRACE_NF_proc_create &&
+		      e->field[0] == 10 + i && e->field[2] == 0x1000 * i, "event %u: id %u", i, e->id);
+		CHECK(e->field[3] == w[0] && e->field[4] == w[1], "event %u: words %" PRIx64 " %" PRIx64,
+		      i, e->field[3], e->field[4]);
+		tl_format_event(line, sizeof(line), e, NULL);
+		snprintf(want, sizeof(want), " name=%s", cases[i].want);
+		CHECK(strstr(line, want) && !strchr(strstr(line, want) + 1, ' '),
+		      "event %u: '%s' lacks '%s' at its end", i, line, want);
+	}
+	tl_format_event(line, sizeof(line), &t.ev[n], NULL);
+	CHECK(strstr(line, " proc_exec pid=42 name=vmm"), "exec: '%s'", line);
+	tl_free(&t);
 }
 
 static void test_enum_names(void)
@@ -332,7 +410,7 @@ static size_t records_before(const uint8_t *raw, size_t len, size_t end)
 		if (next > end)
 			break;
 		if (ch.type == TRACE_CHUNK_RECORDS)
-			n += ch.length / (TRACE_RECORD_HEADER_BYTES + 8 * TRACE_NF_ipi_send);
+			n += ch.length / (TRACE_RECORD_HEADER_BYTES + 8 * TRACE_NW_ipi_send);
 		off = next;
 	}
 	return n;
@@ -504,6 +582,7 @@ static const struct {
 	{ "uncommitted", test_uncommitted },
 	{ "disabled", test_disabled },
 	{ "roundtrip", test_roundtrip },
+	{ "name16", test_name16_field },
 	{ "enum_names", test_enum_names },
 	{ "truncation", test_truncation },
 	{ "corruption", test_corruption },

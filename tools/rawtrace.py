@@ -57,6 +57,35 @@ def schema():
     return _schema_cache
 
 
+NAME16_BYTES = 16
+
+
+def name16_text(w0, w1):
+    """A NAME16 field's text from its two words, as tracecat prints it
+    (trace_name16_text in trace/schema.c): up to the first NUL, anything but
+    printable ASCII other than space as '?'."""
+    b = struct.pack("<QQ", w0, w1).split(b"\0", 1)[0]
+    return "".join(chr(c) if 0x20 < c < 0x7f else "?" for c in b)
+
+
+def name16_words(text):
+    """The two words of a NAME16 field holding text (str or bytes; beyond 16
+    bytes cut), or an int taken as the 16 raw bytes (little-endian)."""
+    if isinstance(text, int):
+        b = (text & (2 ** 128 - 1)).to_bytes(NAME16_BYTES, "little")
+    else:
+        b = (text.encode() if isinstance(text, str) else bytes(text))[:NAME16_BYTES]
+    return list(struct.unpack("<QQ", b.ljust(NAME16_BYTES, b"\0")))
+
+
+def _field_values(ev, words):
+    """A record's words as one value per field: a NAME16 (last) is its text."""
+    vals = list(words[:len(ev["fields"])])
+    if ev["fields"] and ev["fields"][-1]["type"] == "name16":
+        vals[-1] = name16_text(words[-2], words[-1])
+    return vals
+
+
 class Event:
     __slots__ = ("ts", "cpu", "seq", "name", "id", "fields", "synthetic")
 
@@ -174,12 +203,13 @@ def parse(buf):
                     bad = True
                     break
                 tsc, eid, nf, _flags, seq_lo = REC_HDR.unpack_from(payload, pos)
-                if (eid >= len(sch["events"]) or nf != len(sch["events"][eid]["fields"])
+                if (eid >= len(sch["events"]) or nf != sch["events"][eid]["nwords"]
                         or seq_lo != (s & 0xffffffff) or length - pos < REC_HDR.size + 8 * nf):
                     bad = True
                     break
                 vals = struct.unpack_from("<%dQ" % nf, payload, pos + REC_HDR.size)
-                evs.append(Event(tsc, cpu, s, sch["events"][eid], vals))
+                evs.append(Event(tsc, cpu, s, sch["events"][eid],
+                                 _field_values(sch["events"][eid], vals)))
                 pos += REC_HDR.size + 8 * nf
                 s += 1
             if bad:
@@ -231,7 +261,12 @@ class Writer:
         names = [f["name"] for f in ev["fields"]]
         if set(fields) != set(names):
             raise ValueError("%s takes fields %s, got %s" % (name, names, sorted(fields)))
-        vals = [int(fields[n]) & 0xffffffffffffffff for n in names]
+        vals = []
+        for f in ev["fields"]:
+            if f["type"] == "name16":       # text (str or bytes), two words
+                vals += name16_words(fields[f["name"]])
+            else:
+                vals.append(int(fields[f["name"]]) & 0xffffffffffffffff)
         self.records.setdefault(cpu, []).append((tsc, ev["id"], vals))
         self.nrecords += 1
 

@@ -57,10 +57,10 @@ class Sim:
         return self.E[e][v]
 
     # ---- processes and refs ----
-    def create(self, cpu, pid, parent):
+    def create(self, cpu, pid, parent, name):
         self.ptr[pid] = 0xffffffff80a00000 + pid * 0x400
         self.refs[pid] = 1
-        self.ev(cpu, "proc_create", pid=pid, parent=parent, proc=self.ptr[pid])
+        self.ev(cpu, "proc_create", pid=pid, parent=parent, proc=self.ptr[pid], name=name)
         self.ev(cpu, "kref_get", pid=pid, proc=self.ptr[pid], old=0, new=1,
                 site=self.site("proc_create"), reason=self.enum("ref_reason", "CREATE"))
         self.state(cpu, pid, "FREE", "CREATED")
@@ -146,7 +146,7 @@ def reference(s, bug, stop_after_free=False, extra=None):
     s.ev(0, "boot_milestone", stage=s.enum("boot_stage", "user"))
 
     # P, the shell, runs on core 1.
-    s.create(1, P, 0)
+    s.create(1, P, 0, "sh")
     s.get(1, P, "SCHED", "proc_create")
     s.state(1, P, "CREATED", "RUNNABLE_S")
     s.set_owning(1, 0, P)
@@ -158,7 +158,7 @@ def reference(s, bug, stop_after_free=False, extra=None):
 
     # P spawns V: refs L (children) and K (scheduler).
     s.syscall(1, P, SYS_SPAWN, 0x400000)
-    s.create(1, V, P)
+    s.create(1, V, P, "vmm")
     s.get(1, V, "CHILDREN", "sys_spawn")
     s.get(1, V, "SCHED", "proc_create")
     s.state(1, V, "CREATED", "RUNNABLE_S")
@@ -309,6 +309,8 @@ def every_event(s):
                 vals[f["name"]] = min(s.E[f["enum"]].values())
             elif f["type"] == "ksym":
                 vals[f["name"]] = s.site("kmain")
+            elif f["type"] == "name16":
+                vals[f["name"]] = ev["name"][:16]
             else:
                 vals[f["name"]] = 1
         s.ev(1, ev["name"], **vals)
@@ -363,7 +365,7 @@ def scenario(name, sites=None, big_events=1_000_000):
         # interrupts on core 0, P's syscalls and ref traffic on core 1.
         s.refs[V] = 1
         s.ptr[V] = s.ptr.get(V)
-        s.create(1, 3, 0)
+        s.create(1, 3, 0, "busy")
         while s.w.count() < big_events:
             guest_cycles(s, 8, first=False)
             for _ in range(4):

@@ -66,7 +66,7 @@ int main(void)
 		put_str(trace_category_descs[d->category].name);
 		printf(", \"doc\": ");
 		put_str(d->doc);
-		printf(", \"fields\": [");
+		printf(", \"nwords\": %d, \"fields\": [", d->nwords);
 		for (int f = 0; f < d->nfields; f++) {
 			printf(f ? ", " : "");
 			printf("{\"name\": ");

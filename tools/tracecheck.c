@@ -46,6 +46,7 @@ struct proc {
 	int64_t count;      /* -1: unknown (after a loss) */
 	bool freed;
 	size_t freed_at;    /* event index of proc_free */
+	char name[TRACE_NAME16_BYTES + 1]; /* its program (proc_create, proc_exec); "" unknown */
 };
 
 struct gpc {
@@ -175,7 +176,13 @@ static void violation(struct checker *c, size_t at, size_t also, uint32_t pid, u
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
-	printf("\n  chain of events (tracecat format; * = where it broke):\n");
+	/* Whose chain it is, by name: "vmm [2]" (pid 2 running the program vmm). */
+	struct proc *who = pid ? proc_by_pid(c, pid) : NULL;
+	if (who && who->name[0])
+		printf("\n  chain of events of %s [%u] (tracecat format; * = where it broke):\n",
+		       who->name, pid);
+	else
+		printf("\n  chain of events (tracecat format; * = where it broke):\n");
 	size_t chain[CHAIN_MAX], n = 0;
 	/* A panic names no object: show what its core did last. */
 	bool by_cpu = !pid && !ptr && !gpc;
@@ -265,9 +272,17 @@ static void on_event(struct checker *c, size_t i)
 		break;
 	case ROLE_PROC_CREATE: {
 		c->procs = grow(c->procs, &c->cap_procs, c->nprocs, sizeof(*c->procs));
-		c->procs[c->nprocs++] = (struct proc){
+		c->procs[c->nprocs] = (struct proc){
 			.pid = (uint32_t)fld(e, EF_PID), .ptr = fld(e, EF_PROC), .count = 0,
 		};
+		ev_name_text(e->id, e->field, c->procs[c->nprocs++].name);
+		break;
+	}
+	case ROLE_PROC_EXEC: {
+		struct proc *p = proc_by_pid(c, (uint32_t)fld(e, EF_PID));
+		char name[TRACE_NAME16_BYTES + 1];
+		if (p && ev_name_text(e->id, e->field, name))
+			memcpy(p->name, name, sizeof(name));
 		break;
 	}
 	case ROLE_KREF:

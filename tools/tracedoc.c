@@ -29,7 +29,8 @@ int main(void)
 	       "`trace_off=cat,...` or record only some events with `trace_events=name,...` on the\n"
 	       "kernel command line; `trace=stop` keeps the oldest records instead of the newest.\n\n"
 	       "Field types: `u64`, `u32` decimal; `hex` and `ptr` hexadecimal; `pid`, `cpu`;\n"
-	       "`ksym` a code address; `enum` a named value (tables below).\n\n"
+	       "`ksym` a code address; `enum` a named value (tables below); `name16` a short\n"
+	       "name (a process's program), up to 16 characters.\n\n"
 	       "%d events in %d categories; table hash `%016" PRIx64 "`.\n\n",
 	       TRACE_NUM_EVENTS, TRACE_NUM_CATEGORIES, trace_schema_hash());
 

@@ -144,7 +144,7 @@ static uint64_t extract_ring(struct writer *w, const uint8_t *area, const struct
 		memcpy(&rec, area + r->data_off + (seq & (n - 1)) * TRACE_RECORD_BYTES, sizeof(rec));
 		/* The schema hash matched, so the tool's table describes the ids. */
 		int ok = rec.seq_lo == (uint32_t)seq && rec.id < TRACE_NUM_EVENTS &&
-			 rec.nfields == trace_event_descs[rec.id].nfields;
+			 rec.nfields == trace_event_descs[rec.id].nwords;
 		if (ok && rec.id == lost_id && seq == r->limit) {
 			/* The marker's count is final only after a flush; next_seq always is. */
 			rec.field[0] = r->next_seq - r->limit;
@@ -258,10 +258,10 @@ static int decode_records(struct tl_trace *t, size_t *cap, const struct trace_ch
 			return -1;
 		}
 		memcpy(&rec, p + pos, TRACE_RECORD_HEADER_BYTES);
-		if (rec.id >= TRACE_NUM_EVENTS || rec.nfields != trace_event_descs[rec.id].nfields ||
+		if (rec.id >= TRACE_NUM_EVENTS || rec.nfields != trace_event_descs[rec.id].nwords ||
 		    rec.seq_lo != (uint32_t)seq ||
 		    ch->length - pos < TRACE_RECORD_HEADER_BYTES + 8u * rec.nfields) {
-			damage(t, "offset %zu: malformed record (cpu %u seq %" PRIu64 ", id %u, %u fields)",
+			damage(t, "offset %zu: malformed record (cpu %u seq %" PRIu64 ", id %u, %u words)",
 			       off + sizeof(*ch) + pos, ch->cpu, seq, rec.id, rec.nfields);
 			return -1;
 		}
@@ -270,7 +270,7 @@ static int decode_records(struct tl_trace *t, size_t *cap, const struct trace_ch
 		e.seq = seq;
 		e.cpu = ch->cpu;
 		e.id = rec.id;
-		e.nfields = rec.nfields;
+		e.nfields = trace_event_descs[rec.id].nfields;
 		memcpy(e.field, rec.field, sizeof(e.field));
 		if (push(t, cap, &e))
 			return -1;
@@ -568,6 +568,12 @@ void tl_format_field(char *buf, size_t n, const struct tl_event *e, unsigned f,
 		else
 			snprintf(buf, n, "%" PRIu64, v);
 		break;
+	case TRACE_FT_NAME16: {
+		char text[TRACE_NAME16_BYTES + 1];
+		trace_name16_text(&e->field[f], text); /* a NAME16 is the last field: words f, f+1 */
+		snprintf(buf, n, "%s", text[0] ? text : "?");
+		break;
+	}
 	default:
 		snprintf(buf, n, "%" PRIu64, v);
 		break;

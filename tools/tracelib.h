@@ -29,9 +29,10 @@ struct tl_event {
 	uint64_t seq;     /* per-CPU sequence number (for a synthesised loss: the first missing one) */
 	uint16_t cpu;
 	uint16_t id;      /* enum trace_event_id */
-	uint8_t nfields;
+	uint8_t nfields;  /* fields of the event (trace_event_descs[id].nfields) */
 	uint8_t synthetic;
-	uint64_t field[TRACE_MAX_FIELDS];
+	uint64_t field[TRACE_MAX_FIELDS]; /* the record's words: field f is word f, and a
+					     NAME16 (always last) words f and f+1 */
 };
 
 struct tl_cpu_stats {

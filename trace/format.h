@@ -57,7 +57,8 @@ struct trace_record {
 		uint64_t info;            /* the commit word, stored last */
 		struct {
 			uint16_t id;      /* event id: position in trace/events.def */
-			uint8_t nfields;  /* fields that follow (<= TRACE_MAX_FIELDS) */
+			uint8_t nfields;  /* field words that follow (<= TRACE_MAX_FIELDS; a
+					     NAME16 field is two words, trace/events.h) */
 			uint8_t flags;    /* reserved, 0 */
 			uint32_t seq_lo;  /* low 32 bits of the per-CPU sequence number */
 		};

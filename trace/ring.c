@@ -89,7 +89,7 @@ void trace_ring_full(unsigned cpu, uint64_t seq)
 	rec->field[0] = 1; /* this writer's own record; trace_ring_account makes it exact */
 	rec->field[1] = TRACE_lost_reason_ring_full;
 	asm volatile("" : : : "memory");
-	rec->info = trace_record_info(seq, TRACE_EV_trace_lost, TRACE_NF_trace_lost);
+	rec->info = trace_record_info(seq, TRACE_EV_trace_lost, TRACE_NW_trace_lost);
 }
 
 void trace_ring_account(unsigned cpu)

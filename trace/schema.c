@@ -10,7 +10,7 @@
 const struct trace_event_desc trace_event_descs[TRACE_NUM_EVENTS] = {
 #define TRACE_EVENT(name, cat, doc, ...) \
 	[TRACE_EV_##name] = { #name, doc, TRACE_CAT_##cat, TRACE_NARGS(__VA_ARGS__), \
-			      { TRACE_MAP(TRACE_FIELD_DESC, ##__VA_ARGS__) } },
+			      TRACE_NWORDS(__VA_ARGS__), { TRACE_MAP(TRACE_FIELD_DESC, ##__VA_ARGS__) } },
 #include "trace/events.def"
 };
 
@@ -34,8 +34,21 @@ const size_t trace_num_enum_vals = sizeof(trace_enum_val_descs) / sizeof(trace_e
 static const char *const field_type_names[TRACE_NUM_FIELD_TYPES] = {
 	[TRACE_FT_U64] = "u64", [TRACE_FT_U32] = "u32", [TRACE_FT_HEX] = "hex",
 	[TRACE_FT_PTR] = "ptr", [TRACE_FT_PID] = "pid", [TRACE_FT_CPU] = "cpu",
-	[TRACE_FT_KSYM] = "ksym", [TRACE_FT_ENUM] = "enum",
+	[TRACE_FT_KSYM] = "ksym", [TRACE_FT_ENUM] = "enum", [TRACE_FT_NAME16] = "name16",
 };
+
+size_t trace_name16_text(const uint64_t w[2], char out[TRACE_NAME16_BYTES + 1])
+{
+	size_t n;
+	for (n = 0; n < TRACE_NAME16_BYTES; n++) {
+		unsigned char c = (unsigned char)(w[n / 8] >> (8 * (n % 8)));
+		if (c == 0)
+			break;
+		out[n] = c > ' ' && c < 0x7f ? (char)c : '?';
+	}
+	out[n] = '\0';
+	return n;
+}
 
 const char *trace_field_type_name(unsigned type)
 {

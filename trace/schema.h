@@ -20,6 +20,7 @@ enum trace_field_type {
 	TRACE_FT_CPU,
 	TRACE_FT_KSYM,
 	TRACE_FT_ENUM,
+	TRACE_FT_NAME16, /* up to 16 bytes of text, NUL-padded, in two words; last field only */
 	TRACE_NUM_FIELD_TYPES
 };
 
@@ -33,7 +34,8 @@ struct trace_event_desc {
 	const char *name;
 	const char *doc;
 	uint8_t category; /* enum trace_category_id */
-	uint8_t nfields;
+	uint8_t nfields;  /* fields */
+	uint8_t nwords;   /* 64-bit words in a record: nfields, plus one for a NAME16 */
 	struct trace_field_desc field[TRACE_MAX_FIELDS];
 };
 
@@ -58,6 +60,14 @@ extern const struct trace_category_desc trace_category_descs[TRACE_NUM_CATEGORIE
 extern const struct trace_enum_desc trace_enum_descs[TRACE_NUM_ENUMS];
 extern const struct trace_enum_val_desc trace_enum_val_descs[];
 extern const size_t trace_num_enum_vals;
+
+/*
+ * The text of a NAME16 field (two words from a record) into out: the bytes
+ * up to the first NUL, at most 16, with anything but printable ASCII other
+ * than space (a name is one word in tracecat's "key=value" text) as '?'.
+ * Returns the length.
+ */
+size_t trace_name16_text(const uint64_t w[2], char out[TRACE_NAME16_BYTES + 1]);
 
 /* "u64", "enum", ...: the type's name in the docs. */
 const char *trace_field_type_name(unsigned type);

@@ -5,7 +5,8 @@
  *
  *     static inline void trace_<event>(<one argument per field>);
  *
- * PTR and KSYM fields take pointers, all others integers. A disabled event
+ * PTR and KSYM fields take pointers, NAME16 a 16-byte char buffer, all
+ * others integers. A disabled event
  * costs one load and one predictable branch (trace_event_on[] is a byte
  * per event, all zero until trace_init). An enabled one reserves the next
  * slot of this CPU's ring with a single local xadd (no lock prefix: only
@@ -137,8 +138,26 @@ trace_emit(unsigned id, unsigned nfields, const uint64_t *v)
 #define TRACE_PTYPE_ENUM uint64_t
 #define TRACE_PTYPE_PTR const void *
 #define TRACE_PTYPE_KSYM const void *
+#define TRACE_PTYPE_NAME16 const char *
 #define TRACE_PARAM(t, n, e) TRACE_PTYPE_##t n
-#define TRACE_VALUE(t, n, e) (uint64_t)(uintptr_t)(n)
+#define TRACE_VALUE(t, n, e) TRACE_VALUE_##t(n)
+#define TRACE_VALUE_U64(n) (uint64_t)(n)
+#define TRACE_VALUE_U32(n) (uint64_t)(n)
+#define TRACE_VALUE_HEX(n) (uint64_t)(n)
+#define TRACE_VALUE_PID(n) (uint64_t)(n)
+#define TRACE_VALUE_CPU(n) (uint64_t)(n)
+#define TRACE_VALUE_ENUM(n) (uint64_t)(n)
+#define TRACE_VALUE_PTR(n) (uint64_t)(uintptr_t)(n)
+#define TRACE_VALUE_KSYM(n) (uint64_t)(uintptr_t)(n)
+/* A NAME16 argument points at a buffer of at least 16 bytes (struct proc's
+ * name[16]), NUL-padded after the text: two 8-byte loads, no string walk. */
+#define TRACE_VALUE_NAME16(n) trace_name16_word(n, 0), trace_name16_word(n, 1)
+static inline __attribute__((always_inline)) uint64_t trace_name16_word(const char *s, unsigned i)
+{
+	uint64_t w;
+	__builtin_memcpy(&w, s + 8 * i, 8);
+	return w;
+}
 
 #define TRACE_PARAMS(...) TRACE_CAT2(TRACE_PARAMS_, TRACE_NARGS(__VA_ARGS__))(__VA_ARGS__)
 #define TRACE_PARAMS_0(...) void
@@ -156,7 +175,7 @@ trace_emit(unsigned id, unsigned nfields, const uint64_t *v)
 		if (__builtin_expect(!trace_event_on[TRACE_EV_##name], 0))              \
 			return;                                                         \
 		const uint64_t v_[TRACE_MAX_FIELDS] = { TRACE_MAP(TRACE_VALUE, ##__VA_ARGS__) }; \
-		trace_emit(TRACE_EV_##name, TRACE_NARGS(__VA_ARGS__), v_);              \
+		trace_emit(TRACE_EV_##name, TRACE_NWORDS(__VA_ARGS__), v_);             \
 	}
 #include "trace/events.def"
 

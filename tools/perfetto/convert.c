@@ -87,7 +87,11 @@ const char *cv_field_text(struct conv *c, const struct tl_event *e, unsigned f,
 		if (s)
 			return s;
 	}
-	if (fd->type == TRACE_FT_HEX || fd->type == TRACE_FT_PTR)
+	if (fd->type == TRACE_FT_NAME16) {
+		char text[TRACE_NAME16_BYTES + 1];
+		trace_name16_text(&e->field[f], text);  /* the last field: words f, f+1 */
+		snprintf(buf, n, "%s", text);
+	} else if (fd->type == TRACE_FT_HEX || fd->type == TRACE_FT_PTR)
 		snprintf(buf, n, "0x%" PRIx64, v);
 	else
 		snprintf(buf, n, "%" PRIu64, v);
@@ -110,6 +114,7 @@ void cv_ann_fields(struct conv *c, struct anns *as, const struct tl_event *e)
 			break;
 		case TRACE_FT_KSYM:
 		case TRACE_FT_ENUM:
+		case TRACE_FT_NAME16:
 			cv_ann_add(as, name, PF_ANN_STR,
 				cv_intern_str(c, cv_field_text(c, e, f, buf, sizeof(buf))));
 			break;
@@ -256,6 +261,14 @@ void cv_act_close_all(struct conv *c, unsigned cpu, uint64_t ts, uint32_t why)
 
 /* ---- processes and GPCs ---- */
 
+/* "vmm [3]", or "pid 3" unnamed; " (2)" for the second process of a pid. */
+static void proc_track_name(char *buf, size_t n, uint32_t pid, unsigned gen, const char *name)
+{
+	int k = name[0] ? snprintf(buf, n, "%s [%u]", name, pid) : snprintf(buf, n, "pid %u", pid);
+	if (gen > 1 && k > 0 && (size_t)k < n)
+		snprintf(buf + k, n - (size_t)k, " (%u)", gen);
+}
+
 struct proc_track *cv_proc_get(struct conv *c, uint32_t pid, bool fresh)
 {
 	for (size_t i = c->nprocs; i-- > 0;)
@@ -274,13 +287,11 @@ struct proc_track *cv_proc_get(struct conv *c, uint32_t pid, bool fresh)
 	for (size_t i = 0; i < c->nprocs; i++)
 		gen += c->procs[i].pid == pid;
 	char name[64], sub[96];
-	if (gen > 1)
-		snprintf(name, sizeof(name), "pid %u (%u)", pid, gen);
-	else
-		snprintf(name, sizeof(name), "pid %u", pid);
+	proc_track_name(name, sizeof(name), pid, gen, "");
 	struct proc_track *p = &c->procs[c->nprocs++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
+	p->gen = gen;
 	p->group = cv_add_track(c, 0, PF_TRACK_PROCESS, name, (int32_t)(1000 + pid), (int32_t)pid, NULL);
 	snprintf(sub, sizeof(sub), "%s refcount", name);
 	p->count = cv_add_track(c, p->group, PF_TRACK_COUNTER, sub, 0, 0, "refs");
@@ -289,6 +300,27 @@ struct proc_track *cv_proc_get(struct conv *c, uint32_t pid, bool fresh)
 	snprintf(sub, sizeof(sub), "%s state", name);
 	p->state = cv_add_track(c, p->group, PF_TRACK_SLICE, sub, 2, 0, NULL);
 	return p;
+}
+
+/*
+ * Track descriptors are written when the conversion ends, so a process's
+ * tracks carry the last name it had (after an exec, the program it became);
+ * the per-CPU lanes name it as it was at each moment (cv_pid_name).
+ */
+void cv_proc_set_name(struct conv *c, struct proc_track *p, const char *name)
+{
+	char group[64], sub[96];
+	if (!name[0] || !strcmp(p->name, name))
+		return;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	proc_track_name(group, sizeof(group), p->pid, p->gen, p->name);
+	pf_track_rename(c->w, p->group, group, p->name);
+	snprintf(sub, sizeof(sub), "%s refcount", group);
+	pf_track_rename(c->w, p->count, sub, NULL);
+	snprintf(sub, sizeof(sub), "%s refs", group);
+	pf_track_rename(c->w, p->refs, sub, NULL);
+	snprintf(sub, sizeof(sub), "%s state", group);
+	pf_track_rename(c->w, p->state, sub, NULL);
 }
 
 struct gpc_owner *cv_gpc_find(struct conv *c, uint64_t gpc)
@@ -351,12 +383,22 @@ uint64_t cv_pend_arrive(struct conv *c, enum pend_kind kind, unsigned src, unsig
 	return 0;
 }
 
-void cv_pid_name(char *buf, size_t n, uint64_t pid)
+void cv_pid_name(struct conv *c, char *buf, size_t n, uint64_t pid)
 {
-	if (pid)
-		snprintf(buf, n, "pid %" PRIu64, pid);
-	else
+	if (!pid) {
 		snprintf(buf, n, "kernel");
+		return;
+	}
+	for (size_t i = c->nprocs; i-- > 0;) {
+		if (c->procs[i].pid == pid) {
+			if (c->procs[i].name[0]) {
+				snprintf(buf, n, "%s [%" PRIu64 "]", c->procs[i].name, pid);
+				return;
+			}
+			break;
+		}
+	}
+	snprintf(buf, n, "pid %" PRIu64, pid);
 }
 /* ---- the whole trace ---- */
 

@@ -114,7 +114,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 		cv_ann_fields(c, &as, e);
 		uint64_t flow = cv_pend_send(c, PEND_SIGNAL, cpu, ANY_CPU, cv_fld(e, EF_TO),
 					     cv_fld(e, EF_SIG));
-		cv_pid_name(who, sizeof(who), cv_fld(e, EF_TO));
+		cv_pid_name(c, who, sizeof(who), cv_fld(e, EF_TO));
 		snprintf(name, sizeof(name), "signal %s -> %s",
 			 ftext(c, e, EF_SIG, buf), who);
 		cv_emit_instant(c, ts, s->act, cv_intern_name(c, name), e, &as, flow, 0);
@@ -124,7 +124,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 		cv_ann_fields(c, &as, e);
 		uint64_t flow = cv_pend_arrive(c, PEND_SIGNAL, ANY_CPU, ANY_CPU, cv_fld(e, EF_PID),
 					       cv_fld(e, EF_SIG));
-		cv_pid_name(who, sizeof(who), cv_fld(e, EF_PID));
+		cv_pid_name(c, who, sizeof(who), cv_fld(e, EF_PID));
 		snprintf(name, sizeof(name), "%s takes %s", who,
 			 ftext(c, e, EF_SIG, buf));
 		cv_emit_instant(c, ts, s->act, cv_intern_name(c, name), e, &as, 0, flow);
@@ -141,12 +141,12 @@ void cv_event(struct conv *c, const struct tl_event *e)
 	case ROLE_GUEST_BEGIN:
 		/* Entering the guest with a lingering VMCS: it is in use again. */
 		if (s->vmcs.open && s->vmcs.lingering && s->vmcs.key == cv_fld(e, EF_GPC)) {
-			cv_pid_name(who, sizeof(who), s->vmcs.pid);
+			cv_pid_name(c, who, sizeof(who), s->vmcs.pid);
 			snprintf(name, sizeof(name), "%s VMCS loaded", who);
 			cv_lane_open(c, &s->vmcs, ts, name, cat, NULL, s->vmcs.key, s->vmcs.pid);
 		}
 		cv_ann_fields(c, &as, e);
-		cv_pid_name(who, sizeof(who), cv_fld(e, EF_PID));
+		cv_pid_name(c, who, sizeof(who), cv_fld(e, EF_PID));
 		snprintf(name, sizeof(name), "guest of %s", who);
 		cv_act_begin(c, cpu, ts, K_GUEST, cv_intern_name(c, name), e, &as, 0, 0);
 		break;
@@ -184,7 +184,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 		cv_ann_fields(c, &as, e);
 		uint64_t pid = cv_fld(e, EF_NEW);
 		if (pid) {
-			cv_pid_name(who, sizeof(who), pid);
+			cv_pid_name(c, who, sizeof(who), pid);
 			cv_lane_open(c, l, ts, who, cat, &as, pid, (uint32_t)pid);
 		} else {
 			cv_lane_close(c, l, ts, &as);
@@ -192,10 +192,25 @@ void cv_event(struct conv *c, const struct tl_event *e)
 		break;
 	}
 
-	case ROLE_PROC_CREATE: {
-		struct proc_track *p = cv_proc_get(c, (uint32_t)cv_fld(e, EF_PID), true);
+	case ROLE_PROC_CREATE:
+	case ROLE_PROC_EXEC: {
+		char pname[TRACE_NAME16_BYTES + 1];
+		struct proc_track *p = cv_proc_get(c, (uint32_t)cv_fld(e, EF_PID),
+						   role == ROLE_PROC_CREATE);
+		ev_name_text(e->id, e->field, pname);
+		cv_proc_set_name(c, p, pname);
 		cv_ann_fields(c, &as, e);
 		cv_emit_instant(c, ts, p->state, c->ev_name[e->id], e, &as, 0, 0);
+		if (role != ROLE_PROC_EXEC || !pname[0])
+			break;
+		/* The cores it runs on show it by its new name from here on. */
+		cv_pid_name(c, who, sizeof(who), p->pid);
+		for (unsigned i = 0; i < c->ncpus; i++) {
+			struct lane *lanes[2] = { &c->cpu[i].cur, &c->cpu[i].own };
+			for (int j = 0; j < 2; j++)
+				if (lanes[j]->open && lanes[j]->pid == p->pid)
+					cv_lane_open(c, lanes[j], ts, who, cat, NULL, p->pid, p->pid);
+		}
 		break;
 	}
 	case ROLE_PROC_STATE: {
@@ -329,7 +344,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 			if (l->open && l->key == gpc) {
 				struct anns d = { .n = 0 };
 				cv_ann_add(&d, c->a_dangling, PF_ANN_BOOL, 1);
-				cv_pid_name(who, sizeof(who), l->pid);
+				cv_pid_name(c, who, sizeof(who), l->pid);
 				snprintf(name, sizeof(name), "%s VMCS FREED, still cached", who);
 				cv_lane_open(c, l, ts, name, cat, &d, gpc, l->pid);
 			}
@@ -341,7 +356,7 @@ void cv_event(struct conv *c, const struct tl_event *e)
 		uint64_t gpc = cv_fld(e, EF_GPC);
 		cv_gpc_note(c, gpc, (uint32_t)cv_fld(e, EF_PID));
 		cv_ann_fields(c, &as, e);
-		cv_pid_name(who, sizeof(who), cv_fld(e, EF_PID));
+		cv_pid_name(c, who, sizeof(who), cv_fld(e, EF_PID));
 		snprintf(name, sizeof(name), "%s VMCS %s", who,
 			 role == ROLE_VMCS_LOAD ? "loaded" : "lingering");
 		cv_lane_open(c, &s->vmcs, ts, name, cat, &as, gpc, (uint32_t)cv_fld(e, EF_PID));

@@ -37,7 +37,9 @@ struct cpu_state {
 
 struct proc_track {
 	uint32_t pid;
+	unsigned gen;      /* 1 for the pid's first process, 2 when it was reused, ... */
 	bool freed;
+	char name[TRACE_NAME16_BYTES + 1]; /* its program (proc_create, proc_exec); "" unknown */
 	uint64_t group, count, refs, state;
 	bool state_open;
 };
@@ -130,7 +132,11 @@ void cv_act_close_all(struct conv *c, unsigned cpu, uint64_t ts, uint32_t why);
 struct proc_track *cv_proc_get(struct conv *c, uint32_t pid, bool fresh);
 struct gpc_owner *cv_gpc_find(struct conv *c, uint64_t gpc);
 struct gpc_owner *cv_gpc_note(struct conv *c, uint64_t gpc, uint32_t pid);
-void cv_pid_name(char *buf, size_t n, uint64_t pid);
+/* "vmm [3]" (the name of the latest process with that pid), "pid 3" when
+ * the trace never named it, "kernel" for pid 0. */
+void cv_pid_name(struct conv *c, char *buf, size_t n, uint64_t pid);
+/* A process's program is now `name`: its tracks are named after it. */
+void cv_proc_set_name(struct conv *c, struct proc_track *p, const char *name);
 
 /* A new flow id for a message sent; the id of the oldest matching one
  * still pending when it arrives (0: none), which is then forgotten. */

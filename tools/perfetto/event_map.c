@@ -50,6 +50,7 @@ static const char *const field_names[NUM_EV_FIELDS] = {
 	[EF_RESULT] = "result", [EF_VECTOR] = "vector", [EF_RIP] = "rip",
 	[EF_NUM] = "num", [EF_PROC] = "proc", [EF_ARG0] = "arg0",
 	[EF_VMCS_CORE] = "vmcs_core", [EF_TO] = "to", [EF_SIG] = "sig",
+	[EF_NAME] = "name",
 };
 
 #define FM(f) (1u << (f))
@@ -71,7 +72,8 @@ static const uint32_t role_needs[NUM_ROLES] = {
 	[ROLE_CRASH_PANIC] = FM(EF_SITE),
 	[ROLE_CUR_PROC] = FM(EF_OLD) | FM(EF_NEW),
 	[ROLE_OWNING_PROC] = FM(EF_OLD) | FM(EF_NEW),
-	[ROLE_PROC_CREATE] = FM(EF_PID) | FM(EF_PROC),
+	[ROLE_PROC_CREATE] = FM(EF_PID) | FM(EF_PROC) | FM(EF_NAME),
+	[ROLE_PROC_EXEC] = FM(EF_PID) | FM(EF_NAME),
 	[ROLE_PROC_STATE] = FM(EF_PID) | FM(EF_NEW),
 	[ROLE_PROC_FREE] = FM(EF_PID) | FM(EF_PROC),
 	[ROLE_PROC_LEAK] = FM(EF_PID),
@@ -102,7 +104,8 @@ static const char *const role_names[NUM_ROLES] = {
 	[ROLE_GUEST_END] = "GUEST_END", [ROLE_IDLE] = "IDLE",
 	[ROLE_CRASH_TRAP] = "CRASH_TRAP", [ROLE_CRASH_PANIC] = "CRASH_PANIC",
 	[ROLE_CUR_PROC] = "CUR_PROC", [ROLE_OWNING_PROC] = "OWNING_PROC",
-	[ROLE_PROC_CREATE] = "PROC_CREATE", [ROLE_PROC_STATE] = "PROC_STATE",
+	[ROLE_PROC_CREATE] = "PROC_CREATE", [ROLE_PROC_EXEC] = "PROC_EXEC",
+	[ROLE_PROC_STATE] = "PROC_STATE",
 	[ROLE_PROC_FREE] = "PROC_FREE", [ROLE_PROC_LEAK] = "PROC_LEAK",
 	[ROLE_KREF] = "KREF", [ROLE_KREF_ERROR] = "KREF_ERROR",
 	[ROLE_KTHREAD_BLOCK] = "KTHREAD_BLOCK", [ROLE_KTHREAD_WAKE] = "KTHREAD_WAKE",
@@ -137,6 +140,11 @@ bool event_map_init(const char *tool)
 			ok = false;
 			continue;
 		}
+		int nf = e->field[EF_NAME];
+		if (nf >= 0 && d->field[nf].type != TRACE_FT_NAME16) {
+			fprintf(stderr, "%s: event %s: field 'name' is not a name16\n", tool, d->name);
+			ok = false;
+		}
 		uint32_t need = role_needs[e->role];
 		for (unsigned f = 0; f < NUM_EV_FIELDS; f++) {
 			if ((need & FM(f)) && e->field[f] < 0) {
@@ -149,4 +157,14 @@ bool event_map_init(const char *tool)
 		}
 	}
 	return ok;
+}
+
+size_t ev_name_text(unsigned id, const uint64_t *field, char out[TRACE_NAME16_BYTES + 1])
+{
+	int i = ev_field_idx(id, EF_NAME);
+	if (i < 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	return trace_name16_text(&field[i], out);  /* a NAME16 is last: words i, i+1 */
 }

@@ -35,7 +35,8 @@ enum ev_role {
 	ROLE_CRASH_PANIC,    /* site */
 	ROLE_CUR_PROC,       /* old, new */
 	ROLE_OWNING_PROC,    /* old, new */
-	ROLE_PROC_CREATE,    /* pid, proc */
+	ROLE_PROC_CREATE,    /* pid, proc, name */
+	ROLE_PROC_EXEC,      /* pid, name */
 	ROLE_PROC_STATE,     /* pid, new */
 	ROLE_PROC_FREE,      /* pid, proc */
 	ROLE_PROC_LEAK,      /* pid */
@@ -58,7 +59,7 @@ enum ev_field {
 	EF_PID, EF_OLD, EF_NEW, EF_SITE, EF_REASON, EF_COUNT, EF_KIND,
 	EF_DST, EF_SRC, EF_HANDLER, EF_TYPE, EF_KTHREAD, EF_TARGET,
 	EF_GPC, EF_VMCS, EF_EPTP, EF_RESULT, EF_VECTOR, EF_RIP, EF_NUM,
-	EF_PROC, EF_ARG0, EF_VMCS_CORE, EF_TO, EF_SIG,
+	EF_PROC, EF_ARG0, EF_VMCS_CORE, EF_TO, EF_SIG, EF_NAME,
 	NUM_EV_FIELDS
 };
 
@@ -82,5 +83,12 @@ static inline int ev_field_idx(unsigned id, enum ev_field f)
 }
 
 const char *ev_role_name(unsigned role);
+
+/*
+ * The text of the event's `name` field (a NAME16: a process's program) into
+ * out, as trace_name16_text() makes it; "" when the event has none.
+ * field: the record's words (struct tl_event.field). Returns the length.
+ */
+size_t ev_name_text(unsigned id, const uint64_t *field, char out[TRACE_NAME16_BYTES + 1]);
 
 #endif

@@ -152,6 +152,7 @@ void pf_writer_free(struct pf_writer *w)
 		free((char *)w->tracks[i].name);
 		free((char *)w->tracks[i].description);
 		free((char *)w->tracks[i].unit_name);
+		free((char *)w->tracks[i].process_name);
 	}
 	free(w->tracks);
 	free(w->ev);
@@ -193,7 +194,24 @@ bool pf_track_add(struct pf_writer *w, const struct pf_track *t)
 	c->name = xstrdup(t->name ? t->name : "");
 	c->description = t->description ? xstrdup(t->description) : NULL;
 	c->unit_name = t->unit_name ? xstrdup(t->unit_name) : NULL;
+	c->process_name = t->process_name ? xstrdup(t->process_name) : NULL;
 	return true;
+}
+
+bool pf_track_rename(struct pf_writer *w, uint64_t uuid, const char *name,
+		     const char *process_name)
+{
+	for (size_t i = 0; i < w->ntracks; i++) {
+		struct pf_track *t = &w->tracks[i];
+		if (t->uuid != uuid)
+			continue;
+		free((char *)t->name);
+		free((char *)t->process_name);
+		t->name = xstrdup(name ? name : "");
+		t->process_name = process_name ? xstrdup(process_name) : NULL;
+		return true;
+	}
+	return false;
 }
 
 void pf_emit(struct pf_writer *w, const struct pf_event *ev,
@@ -401,7 +419,7 @@ static int put_track(struct pf_writer *w, const struct pf_track *t, uint64_t ts)
 	} else if (t->kind == PF_TRACK_PROCESS) {
 		pd.has_pid = 1;
 		pd.pid = t->pid;
-		pd.process_name = (char *)t->name;
+		pd.process_name = (char *)t->process_name;
 		d.process = &pd;
 	}
 	p.data_case = PERFETTO__PROTOS__TRACE_PACKET__DATA_TRACK_DESCRIPTOR;

@@ -87,6 +87,8 @@ struct pf_track {
 	const char *description;/* may be NULL; copied */
 	const char *unit_name;  /* counters; may be NULL; copied */
 	int32_t pid;            /* PF_TRACK_PROCESS */
+	const char *process_name; /* PF_TRACK_PROCESS: ProcessDescriptor.process_name;
+				     NULL: none; copied */
 	int32_t rank;           /* sibling_order_rank */
 	bool explicit_children; /* child_ordering = EXPLICIT */
 };
@@ -111,6 +113,11 @@ const char *pf_interned(const struct pf_writer *w, enum pf_table t, uint32_t iid
 /* Declares a track. Returns false if the uuid is 0 or already declared. */
 bool pf_track_add(struct pf_writer *w, const struct pf_track *t);
 bool pf_track_exists(const struct pf_writer *w, uint64_t uuid);
+/* Renames a declared track (descriptors are written at finish, so the last
+ * name is the one the trace carries); process_name as in pf_track_add.
+ * Returns false if the uuid is not declared. */
+bool pf_track_rename(struct pf_writer *w, uint64_t uuid, const char *name,
+		     const char *process_name);
 
 /* Queues one event; ann[0..ev->n_ann) are copied. */
 void pf_emit(struct pf_writer *w, const struct pf_event *ev,

@@ -6,7 +6,7 @@ from a raw trace.
     /usr/bin/python3 tools/plot/cpu_lanes.py IN.raw -o OUT.png [--svg]
 
 Each CPU gets three rows; a bar's colour is the process (the same colours as
-refcounts.py), its label the pid. A VMCS row in red hatching is a dangling
+refcounts.py), its label the process's program and pid ("vmm [3]"). A VMCS row in red hatching is a dangling
 VMCS: its process is gone but the core still holds it (gpc_to_clear_to).
 Process frees are dotted lines, the crash a red dashed line.
 """
@@ -27,18 +27,18 @@ def draw(ax, t, rows, per_cpu, xf, xlim, pids):
     lo, hi = xlim
     for i, (cpu, lane) in enumerate(rows):
         y = len(rows) - 1 - i
-        for start, end, pid, state in per_cpu.get(cpu, {}).get(lane, []):
+        for start, end, pid, state, who in per_cpu.get(cpu, {}).get(lane, []):
             x0, x1 = max(xf(start), lo), min(xf(end), hi)
             if x1 <= lo or x0 >= hi:
                 continue
-            pids.add(pid)
+            pids[pid] = who
             w = max(x1 - x0, 1e-9)
             style = VMCS_STYLE.get(state, dict(alpha=1.0, hatch=None))
             color = "red" if state == "freed" else tp.pid_color(pid)
             ax.broken_barh([(x0, w)], (y - 0.38, 0.76), facecolors=color,
                            edgecolor="black", linewidth=0.6, alpha=style["alpha"],
                            hatch=style["hatch"])
-            label = "pid %d%s" % (pid, "" if not state or state == "loaded" else " " + state)
+            label = who + ("" if not state or state == "loaded" else " " + state)
             if w > (hi - lo) * 0.006 * len(label):     # only where the label fits
                 ax.text(x0 + w / 2, y, label, ha="center", va="center", fontsize=8,
                         clip_on=True, color="black",
@@ -77,7 +77,7 @@ def main():
                                         gridspec_kw=dict(height_ratios=[1, 1.1]))
     else:
         fig, ax = tp.plt.subplots(figsize=(12, height))
-    pids = set()
+    pids = {}                                   # pid -> its label, as last drawn
     c = draw(ax, t, rows, per_cpu, lambda ns: ns / div, (0, end / div * 1.02 or 1), pids)
     title = args.title or "Per-CPU cur_proc, owning_proc and VMCS"
     ax.set_title(title + ("  (CRASHED)" if c else ""))
@@ -97,7 +97,9 @@ def main():
                       % len(zoom))
         az.set_title("zoom: the end of the run, event by event (shaded above)", fontsize=10)
         ax.axvspan(zts[0] / div, end / div, color="gold", alpha=0.35, zorder=0)
-    handles = [Patch(facecolor=tp.pid_color(p), edgecolor="black", label="pid %d" % p)
+    names = tp.proc_names(t)
+    handles = [Patch(facecolor=tp.pid_color(p), edgecolor="black",
+                     label=tp.pid_label(p, names.get(p)))
                for p in sorted(pids)]
     handles += [Patch(facecolor="white", edgecolor="black", hatch="//", label="VMCS lingering"),
                 Patch(facecolor="red", edgecolor="black", hatch="xx",

@@ -18,6 +18,7 @@ def draw(ax, t, xf, xlim, legend):
     """Refcount steps, frees, refused gets/puts, traps and the crash on ax;
     xf maps a time in ns to the x axis."""
     series, frees, errors = {}, {}, {}
+    names = tp.proc_names(t)
     for e in t.events:
         x = xf(t.ns(e.ts))
         if e.name in ("kref_get", "kref_put"):
@@ -42,7 +43,7 @@ def draw(ax, t, xf, xlim, legend):
         xs, ys = zip(*pts)
         color = tp.pid_color(pid)
         ax.step(xs, ys, where="post", color=color, linewidth=2,
-                label="pid %d" % pid if legend else None)
+                label=tp.pid_label(pid, names.get(pid)) if legend else None)
         for fx in frees.get(pid, []):
             ax.plot([fx], [0], marker="X", markersize=11, color=color,
                     markeredgecolor="black", linestyle="none", zorder=6)

@@ -69,6 +69,21 @@ def pid_color(pid):
     return cmap((pid - 1) % 10) if pid else (0.6, 0.6, 0.6, 1.0)
 
 
+def pid_label(pid, name=None):
+    """How the plots (and trace2perfetto) name a process: "vmm [3]", or
+    "pid 3" when the trace never said which program it runs."""
+    return "%s [%d]" % (name, pid) if name else "pid %d" % pid
+
+
+def proc_names(t):
+    """pid -> the last name the trace gave it (proc_create, then proc_exec)."""
+    names = {}
+    for e in t.events:
+        if e.name in ("proc_create", "proc_exec") and e["name"]:
+            names[e["pid"]] = e["name"]
+    return names
+
+
 def crash(t):
     """(ns, text) of the first trap or panic of a crashed run, else None."""
     if not t.panicked:
@@ -90,31 +105,42 @@ def mark_crash(ax, t, div, label=True):
 
 
 def lanes(t):
-    """Per CPU: {"cur_proc": [(start, end, pid, state)], "owning_proc": ..., "VMCS": ...}.
+    """Per CPU: {"cur_proc": [(start, end, pid, state, label)], "owning_proc": ..., "VMCS": ...}.
 
     VMCS states: "loaded" (VMPTRLD), "lingering" (lazy unload), "freed"
     (its proc freed while the core still caches it). Times in ns; a lane
-    still open at the end of the trace ends there.
+    still open at the end of the trace ends there. label: the process as
+    it was named when the interval began ("vmm [3]", pid_label); an exec
+    starts a new interval under the new name, as in trace2perfetto.
     """
     end = t.ns(t.events[-1].ts)
     out = {}
     open_ = {}
     gpc_pid = {}
+    names = {}
 
     def close(cpu, lane, ts):
         cur = open_.pop((cpu, lane), None)
         if cur:
-            out.setdefault(cpu, {}).setdefault(lane, []).append((cur[0], ts, cur[1], cur[2]))
+            out.setdefault(cpu, {}).setdefault(lane, []).append(
+                (cur[0], ts, cur[1], cur[2], pid_label(cur[1], cur[4])))
         return cur
 
     def start(cpu, lane, ts, pid, state, key=None):
         close(cpu, lane, ts)
-        open_[(cpu, lane)] = (ts, pid, state, key)
+        open_[(cpu, lane)] = (ts, pid, state, key, names.get(pid, ""))
 
     for e in t.events:
         ts = t.ns(e.ts)
         out.setdefault(e.cpu, {})
-        if e.name in ("cur_proc", "owning_proc"):
+        if e.name == "proc_create":
+            names[e["pid"]] = e["name"]
+        elif e.name == "proc_exec" and e["name"]:
+            names[e["pid"]] = e["name"]
+            for (cpu, lane), cur in list(open_.items()):
+                if lane != "VMCS" and cur[1] == e["pid"]:
+                    start(cpu, lane, ts, cur[1], cur[2], cur[3])
+        elif e.name in ("cur_proc", "owning_proc"):
             if e["new"]:
                 start(e.cpu, e.name, ts, e["new"], "")
             else:

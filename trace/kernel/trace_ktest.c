@@ -56,7 +56,7 @@ KTEST(trace_emit_record)
 	if (full)
 		return; /* trace=stop and the ring is full: nothing to look at */
 	KT_EQ(rec->id, TRACE_EV_ipi_send);
-	KT_EQ(rec->nfields, TRACE_NF_ipi_send);
+	KT_EQ(rec->nfields, TRACE_NW_ipi_send);
 	KT_EQ(rec->seq_lo, (uint32_t)seq);
 	KT_EQ(rec->field[0], 7);
 	KT_EQ(rec->field[1], 0xf0);
