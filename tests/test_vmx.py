@@ -270,13 +270,16 @@ def test_emulated_backend_on_a_cpu_with_vmx(tkern_boot):
 
 @pytest.mark.parametrize("emu", ["qemu", "bochs"])
 def test_abandon_core_bug_ends_in_invept_with_eptp_0(tkern_boot, emu, request):
-    """SIGINT to the VMM from another core, bugs=abandon_core: the lazily
-    held VMCS of the freed VMM is cleared in __abandon_core, and INVEPT
-    with EPTP 0 (read through the stale gpc->proc) traps in its wrapper.
-    Right after VMCLEAR of the current VMCS no VMCS is current, so it is
-    VMfailInvalid on both backends (error 28 needs a current VMCS)."""
+    """The one-core chain of REFERENCE-SCENARIO.md: the parent (vmmtest)
+    blocks in waitpid, the VMM gets SIGINT at an external-interrupt exit
+    with its VMCS lingering and destroys itself; the parent's kthread is
+    restarted on this core, reaps the VMM, and with bugs=abandon_core the
+    core's lazily held VMCS of the freed VMM is cleared in __abandon_core:
+    INVEPT with EPTP 0 (read through the stale gpc->proc) traps in its
+    wrapper. Right after VMCLEAR of the current VMCS no VMCS is current, so
+    it is VMfailInvalid on both backends (error 28 needs a current VMCS)."""
     request.applymarker(getattr(pytest.mark, emu))
-    b = tkern_boot(emu, 2, "bugs=abandon_core " + SCENARIO)
+    b = tkern_boot(emu, 1, "bugs=abandon_core " + SCENARIO)
     assert b.status == "panic", b.console[-3000:]
     assert "PANIC: Invalid Opcode" in b.console
     ev = vmx_events(tracecat(b))
@@ -286,5 +289,5 @@ def test_abandon_core_bug_ends_in_invept_with_eptp_0(tkern_boot, emu, request):
     clears = [f for _, e, f in ev if e == "vmclear"]
     assert clears[-1]["site"].startswith("__abandon_core")
     assert clears[-1]["pid"] == "0", "gpc->proc is a freed slot"
-    fixed = tkern_boot(emu, 2, SCENARIO)
+    fixed = tkern_boot(emu, 1, SCENARIO)
     assert fixed.status == "success"
