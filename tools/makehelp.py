@@ -35,7 +35,7 @@ VARIABLES = [
     ("CMDLINE", "", "kernel command line, e.g. 'ktest=all' or 'fault=ud2'"),
     ("BUGS", "", "bug flags to turn on (comma or space separated; adds bugs=... to the command line)"),
     ("OUT", "out/run", "output folder of make run"),
-    ("TIMEOUT", "120 qemu, 600 bochs", "seconds before a run counts as a hang"),
+    ("TIMEOUT", "300 qemu, 900 bochs", "seconds before a run counts as a hang"),
     ("KEEP_RAM", "", "1: keep OUT/ram.bin (guest RAM image) after a QEMU run"),
     ("GDB_PORT", "20000 + uid % 20000", "gdbstub port of make gdb"),
     ("TESTS", "tests", "what make test collects"),

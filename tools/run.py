@@ -69,7 +69,9 @@ TRACE_SYMBOL = "trace_area"
 
 QEMU_EXIT = {33: "success", 35: "panic", 37: "fail"}
 MARKER_RE = re.compile(r"^TKERN-EXIT: (\w+)\s*$", re.M)
-DEFAULT_TIMEOUT = {"qemu": 120, "kvm": 120, "bochs": 600}
+# Wall time, so generous: a loaded machine (tests on every core) runs a
+# deterministic boot several times slower than an idle one.
+DEFAULT_TIMEOUT = {"qemu": 300, "kvm": 300, "bochs": 900}
 KVM_DEV = "/dev/kvm"
 MAX_CPUS = 8
 
@@ -507,12 +509,15 @@ def parse_args(argv):
     p.add_argument("--emu", default=env.get("EMU") or "qemu", choices=["qemu", "bochs", "kvm"],
                    help="qemu: TCG, deterministic (default); bochs: real VMX via GRUB; "
                         "kvm: QEMU on KVM (nested VMX), not deterministic")
-    p.add_argument("--cpus", type=int, default=int(env.get("CPUS") or 1))
-    p.add_argument("--cmdline", default=env.get("CMDLINE", ""))
-    p.add_argument("--out", default=env.get("OUT") or "out/run")
+    p.add_argument("--cpus", type=int, default=int(env.get("CPUS") or 1),
+                   help=f"number of CPUs, 1..{MAX_CPUS} (default 1)")
+    p.add_argument("--cmdline", default=env.get("CMDLINE", ""),
+                   help="the kernel command line (QEMU -append; grub.cfg on Bochs)")
+    p.add_argument("--out", default=env.get("OUT") or "out/run",
+                   help="output folder (default out/run)")
     p.add_argument("--timeout", type=float, default=None,
                    help="seconds of wall time before the run counts as a hang "
-                        "(default: 120 on QEMU, 600 on Bochs)")
+                        "(default: 300 on QEMU, 900 on Bochs)")
     p.add_argument("--kernel", default=os.path.join(ROOT, "build", "kernel.elf"),
                    help="the ELF64 kernel (Bochs boots it through GRUB)")
     p.add_argument("--kernel32", default=None,
