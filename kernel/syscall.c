@@ -46,6 +46,29 @@ static const char *const syscall_names[] = {
 
 #define NR_SYSCALLS (sizeof(syscall_table) / sizeof(syscall_table[0]))
 
+/*
+ * The trace names system calls for the tools from its own table
+ * (TRACE_ENUM(syscall) in trace/events.def: tools never read kernel/).
+ * The two cannot drift: every line here needs its TRACE_ENUM_VAL(syscall,
+ * name, n) there with the same number, and the table has no other.
+ */
+#define SYSCALL(n, name) \
+	_Static_assert(TRACE_syscall_##name == (n), "trace/events.def: TRACE_ENUM_VAL(syscall, " \
+		       #name ", " #n ") is missing or has another number");
+#include "kernel/syscall.def"
+#undef SYSCALL
+enum {
+	SYSCALLS_DEFINED = 0
+#define SYSCALL(n, name) + 1
+#include "kernel/syscall.def"
+#undef SYSCALL
+	, SYSCALLS_TRACED = 0
+#define TRACE_ENUM_VAL(e, v, x) + (TRACE_ENUM_##e == TRACE_ENUM_syscall)
+#include "trace/events.def"
+};
+_Static_assert(SYSCALLS_DEFINED == SYSCALLS_TRACED,
+	       "trace/events.def names a system call that kernel/syscall.def does not have");
+
 const char *syscall_name(uint64_t num)
 {
 	return num < NR_SYSCALLS && syscall_names[num] ? syscall_names[num] : "?";

@@ -131,6 +131,29 @@ def test_lanes_show_cur_proc_owning_proc_and_vmcs(work):
     assert len(guests) == 7 and all("reason" in s[5] for s in guests)
 
 
+def test_syscall_slices_are_named_by_the_table(work):
+    """syscall_enter's num is an enum of the table (TRACE_ENUM(syscall), checked
+    against kernel/syscall.def when the kernel builds): slices say which call."""
+    raw, out, _ = convert(work, "fixed")
+    t = rawtrace.read(str(raw))
+    m = model(work, out)
+    names = {s[1] for s in m.slices if s[1] and s[1].startswith("syscall")}
+    syscalls = rawtrace.schema()["enums"]["syscall"]
+    want = {"syscall " + t.enum_name("syscall", e["num"]) for e in t.events
+            if e.name == "syscall_enter"}
+    assert want and all(w[len("syscall "):] in syscalls for w in want)
+    assert want <= names and {"syscall waitpid", "syscall vmm_map"} <= want
+    assert "syscall waitpid (resumed)" in names
+    # a number the table does not name stays a number
+    w = rawtrace.Writer(ncpus=1)
+    w.add(0, 1000, "syscall_enter", pid=1, num=63, a0=0, a1=0, a2=0)
+    w.add(0, 2000, "syscall_exit", pid=1, num=63, ret=0)
+    w.write(str(work / "sys63.raw"))
+    r = run(T2P, work / "sys63.raw", work / "sys63.perfetto-trace")
+    assert r.returncode == 0, r.stderr
+    assert [s[1] for s in model(work, work / "sys63.perfetto-trace").slices] == ["syscall 63"]
+
+
 def test_crash_closes_open_slices_and_marks_them(work):
     raw, out, r = convert(work, "abandon_core")
     assert "crashed" in r.stderr
