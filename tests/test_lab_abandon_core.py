@@ -250,9 +250,19 @@ def grade(tree, *args):
     return r.returncode, r.stdout
 
 
-def test_grader_fails_the_unfixed_kernel(tree):
-    rc, out = grade(tree, "--no-build")
+def test_grader_fails_the_unfixed_kernel_and_flag_machinery_changes(tree):
+    """The unfixed kernel fails; so does a change to kernel/bugs.* (e.g. making
+    bug_on() ignore the flag), which is not a fix. One grading run for both:
+    the protected-file check and the runs are independent checks."""
+    path = os.path.join(tree, "kernel", "bugs.def")
+    orig = open(path).read()
+    try:
+        open(path, "w").write(orig + "\n")
+        rc, out = grade(tree, "--no-build")
+    finally:
+        open(path, "w").write(orig)
     assert rc == 1 and out.rstrip().splitlines()[-1].startswith("FAIL"), out
+    assert "FAIL  no protected file changed since HEAD: changed: kernel/bugs.def" in out, out
     assert "FAIL  SIGINT: tracecheck finds no violation" in out, out
     assert "ok    SIGKILL: the run ends clean" in out, out
 
@@ -260,18 +270,6 @@ def test_grader_fails_the_unfixed_kernel(tree):
 def test_grader_passes_the_reference_ordering(tree):
     rc, out = grade(tree, "--no-build", "--bugs", "")
     assert rc == 0 and out.rstrip().endswith("PASS"), out
-
-
-def test_grader_refuses_changes_to_the_flag_machinery(tree):
-    """A change to kernel/bugs.* (e.g. making bug_on() ignore the flag) is not a fix."""
-    path = os.path.join(tree, "kernel", "bugs.def")
-    orig = open(path).read()
-    try:
-        open(path, "w").write(orig + "\n")
-        rc, out = grade(tree, "--no-build")
-        assert rc == 1 and "FAIL  no protected file changed" in out, out
-    finally:
-        open(path, "w").write(orig)
 
 
 def test_grader_passes_the_reference_fix_with_the_flag_on(tree):
