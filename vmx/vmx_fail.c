@@ -19,6 +19,14 @@
 
 extern const struct vmx_fail_site __vmx_fail_sites_start[], __vmx_fail_sites_end[];
 
+/* The fail sites' numbers are the trace's vmx_insn values. */
+_Static_assert(VMXI_VMXON == TRACE_vmx_insn_VMXON && VMXI_VMCLEAR == TRACE_vmx_insn_VMCLEAR &&
+	       VMXI_VMPTRLD == TRACE_vmx_insn_VMPTRLD && VMXI_VMREAD == TRACE_vmx_insn_VMREAD &&
+	       VMXI_VMWRITE == TRACE_vmx_insn_VMWRITE && VMXI_INVEPT == TRACE_vmx_insn_INVEPT &&
+	       VMXI_VMLAUNCH == TRACE_vmx_insn_VMLAUNCH &&
+	       VMXI_VMRESUME == TRACE_vmx_insn_VMRESUME,
+	       "VMXI_* (vmx_asm.h) and the vmx_insn enum (events.def) must agree");
+
 /* The operand of the VMX instruction in progress on each core. */
 static struct {
 	unsigned insn;

@@ -6,9 +6,10 @@
  * Opcode trap in the kernel, at the instruction that failed, with the
  * flags that tell which failure it was still in the trap frame.
  *
- * Each ud2 is recorded in the `.vmx_fail_sites` section (kernel.ld) with the id of its
- * instruction, so the #UD report can say "INVEPT failed: VMfailValid,
- * error 28" (vmx/vmx_fail.c) instead of only "Invalid Opcode". The
+ * Each ud2 is recorded in the `.vmx_fail_sites` section (kernel.ld) with
+ * the number of its instruction, so the #UD report can say "INVEPT failed:
+ * VMfailValid, error 28" (vmx/vmx_fail.c) instead of only "Invalid
+ * Opcode". The
  * emulated backend's wrappers (vmx/backend_emu.c) end in the same tail.
  */
 #ifndef KERNEL_ARCH_X86_64_VMX_ASM_H
@@ -30,7 +31,7 @@
 
 #include <stdint.h>
 
-/* The tail every wrapper shares. %c[id] is the vmx_insn_id. */
+/* The tail every wrapper shares. %c[id] is the VMXI_* number. */
 #define VMX_FAIL_TAIL						\
 	"ja 1f\n"						\
 	"2: ud2\n"						\
@@ -42,7 +43,7 @@
 
 struct vmx_fail_site {
 	uint64_t rip;		/* address of the ud2 */
-	uint64_t insn;		/* enum vmx_insn_id */
+	uint64_t insn;		/* VMXI_* */
 };
 
 static inline void hw_vmxon(uint64_t pa)
