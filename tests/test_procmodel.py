@@ -74,7 +74,7 @@ def parse(line):
 
 
 def matches(ev, fields):
-    return all(ev.get(k) == str(v) for k, v in fields.items())
+    return all(str(ev.get(k)) == str(v) for k, v in fields.items())
 
 
 def boot(tmp_path, cpus, cmdline, tag, emu="qemu"):
@@ -147,10 +147,33 @@ def test_family_with_orphans_leaks_nothing(tmp_path, cpus):
     assert len(run.find("reap")) == 3
 
 
-def reference_chain(run, v, p, sig):
+def reference_chain(run, v, p, sig, exact=True, cpu=None):
     """REFERENCE-SCENARIO.md steps 2-10 for V=v, P=p, with the table's
-    refcounts of V. Returns the events of the steps."""
-    return expect_sequence(run, [
+    refcounts of V. Returns the events of the steps.
+
+    exact=False (several CPUs): another core may hold a transient ref on V
+    at the same time (the killer's pid2proc in sys_kill overlaps V's own
+    reaction on V's core), which shifts the counts and may move the last put
+    there; then each step is checked by reason and direction, and V's free
+    is checked apart."""
+    steps = REFERENCE_STEPS(v, p, sig)
+    if cpu is not None:
+        # Every step on one core (V's): other cores' events may interleave.
+        steps = [(name, dict(f, cpu=cpu)) for name, f in steps]
+    if not exact:
+        steps = [(name, {k: x for k, x in f.items() if k not in ("old", "new")})
+                 for name, f in steps if name != "proc_free"]
+    found = expect_sequence(run, steps)
+    if not exact:
+        for (name, f), e in zip(steps, found):
+            if name in ("kref_get", "kref_put"):
+                assert int(e["new"]) - int(e["old"]) == (1 if name == "kref_get" else -1)
+        assert run.find("proc_free", pid=v), "V never freed"
+    return found
+
+
+def REFERENCE_STEPS(v, p, sig):
+    return [
         # 2: V's handler calls sys_proc_destroy on itself: +1 transient (5)
         ("signal_deliver", {"pid": v, "sig": sig}),
         ("kref_get", {"pid": v, "old": 4, "new": 5, "reason": "LOOKUP"}),
@@ -180,7 +203,7 @@ def reference_chain(run, v, p, sig):
         ("proc_free", {"pid": v}),
         # 10: the syscall returns; nobody owns the core: abandon_core
         ("abandon_core", {"pid": p}),
-    ])
+    ]
 
 
 @pytest.mark.parametrize("emu,cpus", [("qemu", 1), ("qemu", 4), ("bochs", 1), ("bochs", 2)])
@@ -188,18 +211,20 @@ def test_sigint_victim_destroys_itself_on_its_own_core(tmp_path, emu, cpus):
     run = boot(tmp_path, cpus, "init=refchain initargs=int", "sigint", emu)
     assert_clean_shutdown(run)
     assert "refchain: reaped V=2 status 130" in run.console, run.console
-    steps = reference_chain(run, v=2, p=1, sig="SIGINT")
-    # Steps 2-10 all happen on V's core: the one the signal was delivered on.
-    v_core = steps[0]["cpu"]
-    assert {s["cpu"] for s in steps} == {v_core}, [s["line"] for s in steps]
+    # Steps 2-10 all happen on V's core: the one the signal is delivered on.
+    delivered = run.find("signal_deliver", pid=2, sig="SIGINT")
+    assert delivered, run.console
+    v_core = delivered[0]["cpu"]
+    steps = reference_chain(run, v=2, p=1, sig="SIGINT", exact=cpus == 1, cpu=v_core)
     # __death and __launch_kthread went to that same core, without an IPI.
     for s in steps:
         if s["event"] == "kmsg_send":
             assert s["dst"] == str(v_core), s["line"]
     t0, t1 = steps[0]["ts"], steps[-1]["ts"]
     assert not [e for e in run.find("ipi_send", dst=v_core) if t0 <= e["ts"] <= t1]
-    # V was running when the signal arrived: its refs were L, K, O, C = 4.
-    assert steps[1]["old"] == "4"
+    # V was running when the signal arrived: its refs were L, K, O, C = 4
+    # (plus, on several CPUs, perhaps the killer's transient one).
+    assert steps[1]["old"] == "4" or (cpus > 1 and steps[1]["old"] == "5")
 
 
 @pytest.mark.parametrize("emu,cpus", [("qemu", 1), ("qemu", 4), ("bochs", 2)])
@@ -355,7 +380,8 @@ def test_shell_foreground_ctrl_c_kill9_ps_cores(cpus):
         con.expect(r"^\$ ")
         con.send("spin &\r")
         pid = int(con.expect(r"^\[(\d+)\] spin").group(1))
-        con.expect(rf"spin: pid {pid} spinning")
+        # The child may print before the shell does: any line of it will do.
+        con.expect(rf"spin: pid {pid} (still )?spinning")
         con.send("ps\r")
         # The background spinner: parent's list, scheduler, owning, cur_proc
         # when running (4), or 2 while it waits for a core.
