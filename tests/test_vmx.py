@@ -175,6 +175,19 @@ def test_ept_violation_kills_the_vm_only(tkern_boot, emu, request):
 
 
 @pytest.mark.parametrize("emu", ["qemu", "bochs"])
+def test_guest_exception_is_reported_and_kills_the_vm(tkern_boot, emu, request):
+    """Any other exit is reported cleanly: the guest's ud2 is exit 0 with
+    the same interruption information on both backends (valid, hardware
+    exception, vector 6)."""
+    request.applymarker(getattr(pytest.mark, emu))
+    b = tkern_boot(emu, 1, "init=vmmtest initargs=ud2,0")
+    assert b.status == "success", b.console[-3000:]
+    assert ("VM exit 0 (exception), qualification 0, rip 100d, interruption 80000306:"
+            " VM killed") in b.console
+    assert re.search(r"vmmtest: reaped vmm pid \d+, status 2", b.console)
+
+
+@pytest.mark.parametrize("emu", ["qemu", "bochs"])
 def test_halting_guest(tkern_boot, emu, request):
     request.applymarker(getattr(pytest.mark, emu))
     b = tkern_boot(emu, 1, "init=vmmtest initargs=halt,2,5")

@@ -1,6 +1,6 @@
 /*
- * vmm [spin|halt|ept] [N]: a virtual machine monitor. It gives a guest one page
- * of code and one of stack in guest-physical memory (its EPT, built by the
+ * vmm [spin|halt|ept|ud2] [N]: a virtual machine monitor. It gives a guest
+ * one page of code and one of stack in guest-physical memory (its EPT, built by the
  * kernel through sys_vmm_map), creates one guest pcore, and runs it
  * (sys_vmm_run) until a signal: SIGINT or SIGTERM make it destroy itself
  * from its handler, as Akaros's VMM did on ctrl-c (sys_proc_destroy on
@@ -12,6 +12,8 @@
  *   halt  says hello, then halts in a loop; the VMM sleeps a tick per HLT.
  *   ept   writes to guest-physical memory nobody mapped: EPT violation,
  *         the kernel kills the VM and the VMM reports it and exits 3.
+ *   ud2   executes an invalid instruction: an exception exit, which the
+ *         kernel reports and kills the VM for; the VMM exits 2.
  * Each guest starts with a greeting (HC_PUTS), so the console shows the
  * VMCALL path working before anything else.
  *
@@ -75,12 +77,22 @@ asm(".pushsection .rodata\n"
     "	jmp 2b\n"
     "1:	.asciz \"guest: writing to memory my VMM never gave me\"\n"
     "guest_ept_end:\n"
+    /* ud2 */
+    ".globl guest_ud2, guest_ud2_end\n"
+    "guest_ud2:\n"
+    "	movl $" XSTR(HC_PUTS) ", %eax\n"
+    "	movl $(1f - guest_ud2 + " XSTR(GUEST_CODE) "), %ebx\n"
+    "	vmcall\n"
+    "	ud2\n"
+    "1:	.asciz \"guest: executing ud2\"\n"
+    "guest_ud2_end:\n"
     ".code64\n"
     ".popsection\n");
 
 extern const char guest_spin[], guest_spin_end[];
 extern const char guest_halt[], guest_halt_end[];
 extern const char guest_ept[], guest_ept_end[];
+extern const char guest_ud2[], guest_ud2_end[];
 
 static const struct guest {
 	const char *name;
@@ -89,6 +101,7 @@ static const struct guest {
 	{ "spin", guest_spin, guest_spin_end },
 	{ "halt", guest_halt, guest_halt_end },
 	{ "ept", guest_ept, guest_ept_end },
+	{ "ud2", guest_ud2, guest_ud2_end },
 };
 
 static long vmm_map(uint64_t gpa, const void *src, uint64_t len)
