@@ -2,10 +2,9 @@
  * vmm [spin|halt|ept|ud2] [N]: a virtual machine monitor. It gives a guest
  * one page of code and one of stack in guest-physical memory (its EPT,
  * built by the kernel through sys_vmm_map), creates one guest pcore, and
- * runs it
- * (sys_vmm_run) until a signal: SIGINT or SIGTERM make it destroy itself
- * from its handler, as Akaros's VMM did on ctrl-c (sys_proc_destroy on
- * itself, REFERENCE-SCENARIO.md step 2).
+ * runs it (sys_vmm_run) until a signal: SIGINT or SIGTERM make it destroy
+ * itself from its handler, as Akaros's VMM did on ctrl-c (sys_proc_destroy
+ * on itself, REFERENCE-SCENARIO.md step 2).
  *
  * The guests are 32-bit code, flat, without paging (vmx/vmcs_setup.c):
  *   spin  counts forever; every 2^22 iterations it reports the count
