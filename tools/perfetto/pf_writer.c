@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "perfetto_trace.pb-c.h"
+#include "tools/perfetto/pf_encode.h"
 
 /* Sequence-scoped user clock for delta timestamps (ids 64..127 are scoped to
  * the sequence that emitted the ClockSnapshot). */
@@ -124,8 +125,11 @@ struct pf_writer {
 
 	/* output */
 	FILE *out;
-	uint8_t *buf;
+	uint8_t *buf;           /* protobuf-c packs here */
 	size_t cap_buf;
+	uint8_t *obuf;          /* what is written, in PF_OBUF_BYTES blocks */
+	size_t olen;
+	bool verify;            /* pack event packets both ways and compare */
 	uint64_t last_ts;
 	struct pf_writer_stats stats;
 };
@@ -158,6 +162,7 @@ void pf_writer_free(struct pf_writer *w)
 	free(w->ev);
 	free(w->ann);
 	free(w->buf);
+	free(w->obuf);
 	free(w);
 }
 
@@ -244,53 +249,44 @@ struct pf_writer_stats pf_writer_stats(const struct pf_writer *w)
 
 /* ---- packing ---- */
 
-/* Appends one Trace.packet: tag 0x0A, varint length, the packed message. */
-static int put_packet_sized(struct pf_writer *w, const Perfetto__Protos__TracePacket *p,
-			    size_t len);
+#define PF_OBUF_BYTES (1u << 20)
 
-/*
- * A packet with no strings (a TrackEvent without interned data: varints,
- * fixed64s and at most PF_MAX_ANN small annotations) packs into well under
- * PF_SMALL_PACKET bytes, so it is packed straight into the output buffer
- * and its size taken from pack(), instead of sizing the whole message tree
- * once more first: the common case, and a third of the time.
- */
-#define PF_SMALL_PACKET 1024
-_Static_assert(PF_MAX_ANN * 32 + 128 < PF_SMALL_PACKET, "small packets fit");
-
-static int put_small_packet(struct pf_writer *w, const Perfetto__Protos__TracePacket *p)
+/* Appends n bytes to the output, writing a block whenever it fills. */
+static int out_write(struct pf_writer *w, const void *p, size_t n)
 {
-	if (w->cap_buf < PF_SMALL_PACKET + 16) {
-		w->cap_buf = 2 * PF_SMALL_PACKET;
-		w->buf = xrealloc(w->buf, w->cap_buf);
+	if (!w->obuf)
+		w->obuf = xrealloc(NULL, PF_OBUF_BYTES);
+	if (w->olen + n > PF_OBUF_BYTES) {
+		if (w->olen && fwrite(w->obuf, 1, w->olen, w->out) != w->olen)
+			return -1;
+		w->olen = 0;
+		if (n > PF_OBUF_BYTES)
+			return fwrite(p, 1, n, w->out) == n ? 0 : -1;
 	}
-	/* Pack after room for the tag and a 2-byte length, then close the gap. */
-	size_t len = perfetto__protos__trace_packet__pack(p, w->buf + 3);
-	size_t n = 0;
-	w->buf[n++] = 0x0A;
-	if (len < 0x80) {
-		w->buf[n++] = (uint8_t)len;
-		memmove(w->buf + n, w->buf + 3, len);
-	} else {
-		w->buf[n++] = (uint8_t)(len | 0x80);
-		w->buf[n++] = (uint8_t)(len >> 7);
-	}
-	n += len;
-	if (fwrite(w->buf, 1, n, w->out) != n)
-		return -1;
-	w->stats.packets++;
-	w->stats.bytes += n;
+	memcpy(w->obuf + w->olen, p, n);
+	w->olen += n;
 	return 0;
 }
 
-static int put_packet(struct pf_writer *w, const Perfetto__Protos__TracePacket *p)
+void pf_writer_set_verify(struct pf_writer *w, bool on)
 {
-	return put_packet_sized(w, p, perfetto__protos__trace_packet__get_packed_size(p));
+	w->verify = on;
 }
 
-static int put_packet_sized(struct pf_writer *w, const Perfetto__Protos__TracePacket *p,
-			    size_t len)
+/* The timestamp a packet carries: a delta on the incremental clock. */
+static uint64_t packet_ts(struct pf_writer *w, uint64_t ts)
 {
+	if (!w->delta_ts)
+		return ts;
+	uint64_t d = ts - w->last_ts;
+	w->last_ts = ts;
+	return d;
+}
+
+/* Appends one Trace.packet: tag 0x0A, varint length, the packed message. */
+static int put_packet(struct pf_writer *w, const Perfetto__Protos__TracePacket *p)
+{
+	size_t len = perfetto__protos__trace_packet__get_packed_size(p);
 	if (len + 11 > w->cap_buf) {
 		w->cap_buf = (len + 11) * 2;
 		w->buf = xrealloc(w->buf, w->cap_buf);
@@ -305,7 +301,7 @@ static int put_packet_sized(struct pf_writer *w, const Perfetto__Protos__TracePa
 		w->buf[n++] = (uint8_t)(v | 0x80);
 	}
 	n += perfetto__protos__trace_packet__pack(p, w->buf + n);
-	if (fwrite(w->buf, 1, n, w->out) != n)
+	if (out_write(w, w->buf, n))
 		return -1;
 	w->stats.packets++;
 	w->stats.bytes += n;
@@ -322,12 +318,7 @@ static void packet_init(struct pf_writer *w, Perfetto__Protos__TracePacket *p,
 	p->has_sequence_flags = 1;
 	p->sequence_flags = SEQ_NEEDS;
 	p->has_timestamp = 1;
-	if (w->delta_ts) {
-		p->timestamp = ts - w->last_ts;
-		w->last_ts = ts;
-	} else {
-		p->timestamp = ts;
-	}
+	p->timestamp = packet_ts(w, ts);
 }
 
 /* The first packet: clears incremental state, sets the packet defaults and
@@ -493,8 +484,53 @@ static void add_astr(struct pending *pd, uint64_t iid, const char *s)
 	pd->pastrs[pd->data.n_debug_annotation_string_values++] = n;
 }
 
+static bool unemitted(const struct strtab *t, uint64_t iid)
+{
+	return iid && iid <= t->count && !t->emitted[iid - 1];
+}
+
+/* Would the packet of e have to carry interned data (a string it is the
+ * first to use)? Looks only: first_use() marks them. */
+static bool needs_interning(const struct pf_writer *w, const struct pf_event *e)
+{
+	if (unemitted(&w->tab[PF_EVENT_NAME], e->name_iid) ||
+	    unemitted(&w->tab[PF_CATEGORY], e->cat_iid))
+		return true;
+	for (const struct pf_ann *a = &w->ann[e->ann_off]; a < &w->ann[e->ann_off + e->n_ann]; a++)
+		if (unemitted(&w->tab[PF_ANN_NAME], a->name_iid) ||
+		    (a->kind == PF_ANN_STR && unemitted(&w->tab[PF_ANN_STRING], a->value)))
+			return true;
+	return false;
+}
+
+/* The common packet: no interned data, written by pf_encode, not protobuf-c. */
+static int put_encoded_event(struct pf_writer *w, const struct pf_event *e, uint64_t ts)
+{
+	uint8_t pkt[PF_ENCODE_MAX + 3];
+	size_t len = pf_encode_event_packet(pkt + 3, ts, w->seq_id, SEQ_NEEDS, e,
+					    &w->ann[e->ann_off]);
+	size_t h;               /* Trace.packet's tag and length, right before it */
+	_Static_assert(PF_ENCODE_MAX < 0x4000, "a packet's length fits two bytes");
+	if (len < 0x80) {
+		h = 1;
+		pkt[2] = (uint8_t)len;
+	} else {
+		h = 0;
+		pkt[1] = (uint8_t)(len | 0x80);
+		pkt[2] = (uint8_t)(len >> 7);
+	}
+	pkt[h] = 0x0A;
+	w->stats.events++;
+	w->stats.packets++;
+	w->stats.bytes += len + 3 - h;
+	return out_write(w, pkt + h, len + 3 - h);
+}
+
 static int put_event(struct pf_writer *w, const struct pf_event *e)
 {
+	if (!w->verify && !needs_interning(w, e))
+		return put_encoded_event(w, e, packet_ts(w, e->ts_ns));
+
 	Perfetto__Protos__TracePacket p;
 	Perfetto__Protos__TrackEvent te = PERFETTO__PROTOS__TRACK_EVENT__INIT;
 	Perfetto__Protos__DebugAnnotation da[PF_MAX_ANN];
@@ -593,8 +629,13 @@ static int put_event(struct pf_writer *w, const struct pf_event *e)
 		p.interned_data = &pd.data;
 	p.data_case = PERFETTO__PROTOS__TRACE_PACKET__DATA_TRACK_EVENT;
 	p.track_event = &te;
-	w->stats.events++;
-	return p.interned_data ? put_packet(w, &p) : put_small_packet(w, &p);
+	if (p.interned_data) {
+		w->stats.events++;
+		return put_packet(w, &p);
+	}
+	if (pf_encode_verify(&p, e, &w->ann[e->ann_off]))
+		exit(3);
+	return put_encoded_event(w, e, p.timestamp);
 }
 
 static int cmp_event(const void *a, const void *b)
@@ -652,7 +693,8 @@ int pf_writer_finish(struct pf_writer *w, FILE *out, uint64_t t0_ns)
 	for (size_t i = 0; i < w->nev; i++)
 		if (put_event(w, &w->ev[i]))
 			return -1;
-	if (fflush(out))
+	if (w->olen && fwrite(w->obuf, 1, w->olen, w->out) != w->olen)
 		return -1;
-	return 0;
+	w->olen = 0;
+	return fflush(out) ? -1 : 0;
 }

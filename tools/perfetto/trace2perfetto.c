@@ -3,7 +3,7 @@
  * ui.perfetto.dev opens.
  *
  *   trace2perfetto [--elf build/kernel.elf] [--absolute-ts] [--lean] [--stats]
- *                  [--chrome-json OUT.json] IN.raw OUT.perfetto-trace
+ *                  [--chrome-json OUT.json] [--verify-encoder] IN.raw OUT.perfetto-trace
  *
  * Exit status: 0 converted (a damaged input converts up to the damage, with
  * a warning that says where), 2 nothing usable (not a raw trace, another
@@ -33,6 +33,8 @@ static void usage(void)
 		"  --lean         no per-record args: names, lanes, counters and flows only\n"
 		"  --stats        print conversion figures (name: value unit) on stdout\n"
 		"  --chrome-json  also write the same events as Chrome JSON trace events\n"
+		"  --verify-encoder  pack every event both with protobuf-c and with the fast\n"
+		"                 encoder and stop (exit 3) if the bytes differ (tests)\n"
 		"  --roles        print each event's category and role (event_map.def) and exit\n");
 	exit(2);
 }
@@ -76,7 +78,7 @@ static struct kaddr2line *open_elf(const char *path, bool explicit_path,
 int main(int argc, char **argv)
 {
 	const char *elf = NULL, *json = NULL, *in = NULL, *out = NULL;
-	bool absolute = false, stats = false, lean = false, roles = false;
+	bool absolute = false, stats = false, lean = false, roles = false, verify = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--elf") == 0 && i + 1 < argc)
@@ -89,6 +91,8 @@ int main(int argc, char **argv)
 			stats = true;
 		else if (strcmp(argv[i], "--lean") == 0)
 			lean = true;
+		else if (strcmp(argv[i], "--verify-encoder") == 0)
+			verify = true;
 		else if (strcmp(argv[i], "--roles") == 0)
 			roles = true;
 		else if (argv[i][0] == '-' && argv[i][1])
@@ -142,6 +146,7 @@ int main(int argc, char **argv)
 	}
 
 	struct pf_writer *w = pf_writer_new(1, !absolute);
+	pf_writer_set_verify(w, verify);
 	struct convert_stats cs;
 	convert_trace(&t, w, k, lean, &cs);
 	double t_conv = now_s();
