@@ -42,7 +42,7 @@ struct guest_pcore {
 	struct proc *proc;		/* weak: never counted (Akaros) */
 	uint32_t gpcid;			/* index among its proc's GPCs */
 	bool in_use;
-	bool dead;			/* killed by an EPT violation: no more entries */
+	bool dead;			/* the VM was killed: no more entries */
 	void *vmcs;			/* kernel address of the VMCS page */
 	/* Where the VMCS is current or lingers, -1 nowhere. Written by the
 	 * holding core; polled by a core waiting for a remote VMCLEAR. */
