@@ -182,6 +182,11 @@ def test_qemu_sigkill_is_clean(tmp_path_factory, bugs):
     assert run.find("proc_free", pid=kill[0]["to"])
 
 
+# Since IPIs are taken at once (lapic.c icr_send; HACKING.md "Known emulator
+# behaviour"), core 1 answers the __sched_poke and runs V, and QEMU with 2
+# CPUs no longer crashes (README question 9); QEMU with 4 CPUs still does,
+# on core 2. For the lab's owner: the README's measured table predates this.
+@pytest.mark.xfail(strict=True, reason="V now runs on the poked core 1: no crash")
 def test_qemu_two_cpus_crashes_too(tmp_path_factory):
     check_crash_chain(lab(tmp_path_factory, cpus=2))
 

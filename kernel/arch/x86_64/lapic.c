@@ -117,6 +117,13 @@ static void icr_send(uint32_t apic_id, uint32_t low)
 	wr(LAPIC_ICR_HIGH, apic_id << 24);
 	wr(LAPIC_ICR_LOW, low);
 	icr_wait();
+	/* Let the target run. Under QEMU -icount (tools/run.py) all vCPUs
+	 * share one host thread in turn, and raising an IPI does not end the
+	 * sender's turn: a halted target took it only when the sender next
+	 * paused or halted, often not before shutdown (HACKING.md, "Known
+	 * emulator behaviour"). pause ends the turn there; on hardware it is
+	 * a spin-wait hint of a few cycles. */
+	cpu_pause();
 	irq_restore(flags);
 }
 
