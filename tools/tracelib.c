@@ -315,6 +315,43 @@ static int add_loss(struct tl_trace *t, size_t *cap, unsigned cpu, uint64_t ts, 
 }
 
 /*
+ * Sorts ev by cmp, stably, in O(n log r) for r ascending runs. Each CPU's
+ * records arrive in order, so a trace is a few long runs (and the losses
+ * appended after them): a natural merge sort takes a pass or two where
+ * qsort would compare its way through log n of them.
+ */
+static void run_sort(struct tl_event *ev, size_t n, int (*cmp)(const void *, const void *))
+{
+	struct tl_event *tmp = n > 1 ? malloc(n * sizeof(*ev)) : NULL;
+	if (!tmp) {
+		if (n > 1)
+			qsort(ev, n, sizeof(*ev), cmp);
+		return;
+	}
+	struct tl_event *src = ev, *dst = tmp, *swap;
+	for (size_t runs = 0; runs != 1; swap = src, src = dst, dst = swap) {
+		runs = 0;
+		for (size_t i = 0; i < n; runs++) {     /* merge two runs into dst */
+			size_t m = i + 1, e;
+			while (m < n && cmp(&src[m - 1], &src[m]) <= 0)
+				m++;
+			for (e = m < n ? m + 1 : n; e < n && cmp(&src[e - 1], &src[e]) <= 0;)
+				e++;
+			size_t x = i, y = m, k = i;
+			while (x < m && y < e)
+				dst[k++] = cmp(&src[y], &src[x]) < 0 ? src[y++] : src[x++];
+			memcpy(&dst[k], &src[x], (m - x) * sizeof(*ev));
+			k += m - x;
+			memcpy(&dst[k], &src[y], (e - y) * sizeof(*ev));
+			i = e;
+		}
+	}
+	if (src != ev)
+		memcpy(ev, src, n * sizeof(*ev));
+	free(tmp);
+}
+
+/*
  * Make every loss explicit: records overwritten before the first one kept,
  * gaps between chunks, and records the header says exist but that never
  * arrived (uncommitted, or lost to damage).
@@ -322,7 +359,7 @@ static int add_loss(struct tl_trace *t, size_t *cap, unsigned cpu, uint64_t ts, 
 static int account_losses(struct tl_trace *t, size_t *cap, int have_hdr)
 {
 	size_t n = t->nev;
-	qsort(t->ev, n, sizeof(*t->ev), seq_order);
+	run_sort(t->ev, n, seq_order);
 	for (size_t i = 0; i < n; i++) {
 		struct tl_event *e = &t->ev[i];
 		struct tl_cpu_stats *st = &t->cpu[e->cpu];
@@ -379,7 +416,7 @@ static int account_losses(struct tl_trace *t, size_t *cap, int have_hdr)
 		if (e->id == TRACE_EV_trace_lost)
 			t->cpu[e->cpu].lost += e->field[0];
 	}
-	qsort(t->ev, t->nev, sizeof(*t->ev), event_order);
+	run_sort(t->ev, t->nev, event_order);
 	return 0;
 }
 

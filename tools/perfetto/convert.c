@@ -313,6 +313,7 @@ void cv_proc_set_name(struct conv *c, struct proc_track *p, const char *name)
 	if (!name[0] || !strcmp(p->name, name))
 		return;
 	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->label, sizeof(p->label), "%s [%u]", p->name, p->pid);
 	proc_track_name(group, sizeof(group), p->pid, p->gen, p->name);
 	pf_track_rename(c->w, p->group, group, p->name);
 	snprintf(sub, sizeof(sub), "%s refcount", group);
@@ -391,11 +392,14 @@ void cv_pid_name(struct conv *c, char *buf, size_t n, uint64_t pid)
 	}
 	for (size_t i = c->nprocs; i-- > 0;) {
 		if (c->procs[i].pid == pid) {
-			if (c->procs[i].name[0]) {
-				snprintf(buf, n, "%s [%" PRIu64 "]", c->procs[i].name, pid);
-				return;
-			}
-			break;
+			size_t k = strlen(c->procs[i].label);
+			if (!k)
+				break;
+			if (k >= n)
+				k = n - 1;
+			memcpy(buf, c->procs[i].label, k);  /* once per lane change: no printf */
+			buf[k] = '\0';
+			return;
 		}
 	}
 	snprintf(buf, n, "pid %" PRIu64, pid);

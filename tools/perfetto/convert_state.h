@@ -40,6 +40,7 @@ struct proc_track {
 	unsigned gen;      /* 1 for the pid's first process, 2 when it was reused, ... */
 	bool freed;
 	char name[TRACE_NAME16_BYTES + 1]; /* its program (proc_create, proc_exec); "" unknown */
+	char label[TRACE_NAME16_BYTES + 16]; /* "vmm [3]" when named: cv_pid_name's answer */
 	uint64_t group, count, refs, state;
 	bool state_open;
 };
