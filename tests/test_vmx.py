@@ -32,13 +32,15 @@ VMX_EVENTS = ("vmx_backend", "vmxon", "gpc_create", "gpc_free", "gpc_load", "vmp
 # The fields that say what happened (addresses, rips and timestamps aside).
 KEY_FIELDS = ("how", "kind", "reason", "why", "type", "backend")
 
+# Only the VMX events are recorded, so that the rings hold the whole run
+# however often the timer interrupts the guest.
+VMX_ONLY = "trace_off=irq,syscall,kref,kmsg,proc,mm,kthread"
 # The VMM killed by another process (SIGINT after 5 ticks): how far the
 # guest got depends on the emulator's speed.
-SCENARIO = "init=vmmtest initargs=spin,2,5"
+SCENARIO = "init=vmmtest initargs=spin,2,5 " + VMX_ONLY
 # The VMM alone, sending itself SIGINT after the guest's first progress
-# report: the same VMX story on every emulator, timer exits aside. Only
-# the VMX events are recorded, so that the rings hold the whole run.
-SELF_KILL = "init=vmm initargs=spin,1 trace_off=irq,syscall,kref,kmsg,proc,mm,kthread"
+# report: the same VMX story on every emulator, timer exits aside.
+SELF_KILL = "init=vmm initargs=spin,1 " + VMX_ONLY
 
 
 def tracecat(boot):
