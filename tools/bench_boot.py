@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tools/bench_boot.py: boot-time figures for `make bench` (name: value unit).
+"""tools/bench_boot.py: boot and lab time figures for `make bench` (name: value unit).
 
 Wall-clock and host-CPU seconds of one scripted boot to the exit marker (ktest=none, no
 lab): QEMU with 1 and 4 CPUs (TCG, -icount), Bochs with 1 and 2 CPUs. A
@@ -39,7 +39,32 @@ def main():
             # Host CPU time of the runner and the emulator: steadier than
             # wall time on a shared machine.
             print(f"boot.{emu}.cpus{cpus}.cpu: {cpu:.2f} s")
+        bad += bench_labs(tmp)
     return 1 if bad else 0
+
+
+def bench_labs(tmp):
+    """Wall time of each lab as a student runs it on QEMU: boot, extraction,
+    tracecat, trace2perfetto, tracecheck and the plots. The lab's own outcome
+    (a panic, for a lab that puts a bug back) is not a failure here; a lab
+    that writes no status is."""
+    bad = 0
+    labs = sorted(d for d in os.listdir(os.path.join(ROOT, "labs"))
+                  if os.path.isfile(os.path.join(ROOT, "labs", d, "lab.conf")))
+    for name in labs:
+        out = os.path.join(tmp, "lab-" + name)
+        t0 = time.monotonic()
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "lab", "lab.py"),
+                            name, "--emu", "qemu", "--out", out, "-q"],
+                           capture_output=True, text=True)
+        dt = time.monotonic() - t0
+        status = os.path.join(out, "status")
+        if not os.path.isfile(status):
+            print(f"lab.{name}: failed ({p.stderr.strip()[-300:]})", file=sys.stderr)
+            bad += 1
+            continue
+        print(f"lab.{name}.qemu.wall: {dt:.2f} s")
+    return bad
 
 
 if __name__ == "__main__":
