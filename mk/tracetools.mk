@@ -21,9 +21,10 @@ TT_CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -I$(PF_GEN)
 
 PF_SRCS     := tools/perfetto/trace2perfetto.c tools/perfetto/convert.c \
 	       tools/perfetto/convert_events.c tools/perfetto/pf_writer.c tools/perfetto/chrome_json.c \
-	       tools/perfetto/event_map.c tools/perfetto/pf_encode.c tools/kaddr2line.c
+	       tools/perfetto/event_map.c tools/perfetto/pf_encode.c tools/perfetto/pf_strtab.c \
+	       tools/kaddr2line.c
 PF_HDRS     := tools/perfetto/convert.h tools/perfetto/convert_state.h tools/perfetto/pf_writer.h \
-	       tools/perfetto/pf_encode.h \
+	       tools/perfetto/pf_encode.h tools/perfetto/pf_strtab.h \
 	       tools/perfetto/chrome_json.h tools/perfetto/event_map.h \
 	       tools/perfetto/event_map.def tools/kaddr2line.h
 CHECK_SRCS  := tools/tracecheck.c tools/perfetto/event_map.c tools/kaddr2line.c
@@ -55,10 +56,11 @@ $(BIN)/tracecheck: $(CHECK_SRCS) $(CHECK_HDRS) $(TRACELIB_SRCS) $(TRACELIB_HDRS)
 	$(HOSTCC) $(TT_CFLAGS) -o $@ $(CHECK_SRCS) $(TRACELIB_SRCS) -ldw $(TRACELIB_LIBS)
 
 # The writer alone (sorting, interning at first use), for tests/test_perfetto.py.
-$(BIN)/pf_writer_test: tests/pf_writer_test.c tools/perfetto/pf_writer.c tools/perfetto/pf_encode.c \
-		tools/perfetto/pf_writer.h tools/perfetto/pf_encode.h $(PF_GEN)/perfetto_trace.pb-c.o
+PF_WRITER_SRCS := tools/perfetto/pf_writer.c tools/perfetto/pf_encode.c tools/perfetto/pf_strtab.c
+$(BIN)/pf_writer_test: tests/pf_writer_test.c $(PF_WRITER_SRCS) tools/perfetto/pf_writer.h \
+		tools/perfetto/pf_encode.h tools/perfetto/pf_strtab.h $(PF_GEN)/perfetto_trace.pb-c.o
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(TT_CFLAGS) -o $@ tests/pf_writer_test.c tools/perfetto/pf_writer.c tools/perfetto/pf_encode.c \
+	$(HOSTCC) $(TT_CFLAGS) -o $@ tests/pf_writer_test.c $(PF_WRITER_SRCS) \
 		$(PF_GEN)/perfetto_trace.pb-c.o -lprotobuf-c
 
 $(BIN)/trace-schema-json: tools/trace_schema_json.c trace/schema.c $(TRACE_HDRS)

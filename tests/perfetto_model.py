@@ -92,6 +92,10 @@ def check(tr, pb):
         if 64 not in clocks or not clocks[64].is_incremental:
             raise ModelError("defaults use clock 64 but the snapshot does not define it incremental")
         now = clocks[64].timestamp
+    # TrackEventDefaults.track_uuid: the track of an event that names none.
+    tdefs = first.trace_packet_defaults.track_event_defaults
+    default_track = tdefs.track_uuid if (first.trace_packet_defaults.HasField("track_event_defaults")
+                                         and tdefs.HasField("track_uuid")) else None
     interned = {"name": {}, "cat": {}, "aname": {}, "astr": {}}
     stacks = {}
     started_flows = set()
@@ -143,10 +147,13 @@ def check(tr, pb):
             e = p.track_event
             if not p.sequence_flags & 2:
                 raise ModelError(where + ": track event relies on defaults/interning without flag 2")
-            if e.track_uuid not in m.tracks:
-                raise ModelError(where + ": track %d used before it is declared" % e.track_uuid)
-            tname = m.names[e.track_uuid]
-            is_counter = m.tracks[e.track_uuid].HasField("counter")
+            uuid = e.track_uuid if e.HasField("track_uuid") else default_track
+            if uuid is None:
+                raise ModelError(where + ": track event without a track_uuid and no default")
+            if uuid not in m.tracks:
+                raise ModelError(where + ": track %d used before it is declared" % uuid)
+            tname = m.names[uuid]
+            is_counter = m.tracks[uuid].HasField("counter")
             name = None
             if e.HasField("name_iid"):
                 if e.name_iid not in interned["name"]:

@@ -376,6 +376,10 @@ def test_protoc_decodes_the_output(work):
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("track_descriptor {") == 2 * 5 + 2 * 4
     assert "SIBLING_MERGE_BEHAVIOR_NONE" in r.stdout and "is_incremental: true" in r.stdout
+    # the busiest track is the sequence's default: its events carry no track_uuid
+    assert r.stdout.count("track_event_defaults {") == 1
+    events, with_uuid = r.stdout.count("track_event {"), r.stdout.count("track_uuid:") - 1
+    assert 0 < with_uuid < events
 
 
 @pytest.mark.parametrize("mode", ["delta", "absolute"])

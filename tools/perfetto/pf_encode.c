@@ -91,7 +91,8 @@ static uint8_t *put_annotation(uint8_t *p, const struct pf_ann *a)
 }
 
 size_t pf_encode_event_packet(uint8_t *buf, uint64_t ts, uint32_t seq_id, uint32_t flags,
-			      const struct pf_event *e, const struct pf_ann *ann)
+			      uint64_t default_track, const struct pf_event *e,
+			      const struct pf_ann *ann)
 {
 	uint8_t te[PF_ENCODE_MAX];
 	uint8_t *q = te;
@@ -103,7 +104,8 @@ size_t pf_encode_event_packet(uint8_t *buf, uint64_t ts, uint32_t seq_id, uint32
 	q = put_uint(q, 9, e->type);
 	if (e->name_iid)
 		q = put_uint(q, 10, e->name_iid);
-	q = put_uint(q, 11, e->track);
+	if (e->track != default_track)
+		q = put_uint(q, 11, e->track);
 	if (e->extra_counter_track)
 		q = put_uint(q, 12, (uint64_t)e->extra_counter);
 	if (e->type == PF_COUNTER)
@@ -133,8 +135,9 @@ int pf_encode_verify(const void *packet, const struct pf_event *e, const struct 
 		fprintf(stderr, "trace2perfetto: out of memory\n");
 		exit(2);
 	}
+	uint64_t dflt = p->track_event->has_track_uuid ? 0 : e->track;
 	size_t n = pf_encode_event_packet(mine, p->timestamp, p->trusted_packet_sequence_id,
-					  p->sequence_flags, e, ann);
+					  p->sequence_flags, dflt, e, ann);
 	perfetto__protos__trace_packet__pack(p, ref);
 	size_t i = 0;
 	while (i < n && i < want && mine[i] == ref[i])

@@ -25,12 +25,15 @@
 
 /*
  * Writes the TracePacket (timestamp ts, sequence seq_id, sequence_flags
- * flags, the track event e with annotations ann[0..e->n_ann)) to buf,
+ * flags, the track event e with annotations ann[0..e->n_ann), its
+ * track_uuid left out when it is default_track, the sequence's
+ * TrackEventDefaults.track_uuid; 0: none) to buf,
  * which has room for PF_ENCODE_MAX bytes. Returns its length, without the
  * Trace.packet tag and length around it.
  */
 size_t pf_encode_event_packet(uint8_t *buf, uint64_t ts, uint32_t seq_id, uint32_t flags,
-			      const struct pf_event *e, const struct pf_ann *ann);
+			      uint64_t default_track, const struct pf_event *e,
+			      const struct pf_ann *ann);
 
 /*
  * The check behind --verify-encoder: packet is the same packet as a

@@ -1,7 +1,9 @@
 /*
  * pf_writer: see pf_writer.h. Tracks and events are kept in memory until
  * pf_writer_finish(), which sorts the events and packs one TracePacket at a
- * time with protobuf-c.
+ * time: with protobuf-c, or with pf_encode for the event packets that intern
+ * nothing. Events on the busiest track leave their track_uuid to the
+ * sequence's TrackEventDefaults. Interning tables: pf_strtab.c.
  */
 #include "tools/perfetto/pf_writer.h"
 
@@ -11,6 +13,7 @@
 
 #include "perfetto_trace.pb-c.h"
 #include "tools/perfetto/pf_encode.h"
+#include "tools/perfetto/pf_strtab.h"
 
 /* Sequence-scoped user clock for delta timestamps (ids 64..127 are scoped to
  * the sequence that emitted the ClockSnapshot). */
@@ -19,94 +22,6 @@
 
 #define SEQ_CLEARED 1u
 #define SEQ_NEEDS 2u
-
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-	if (!q) {
-		fprintf(stderr, "trace2perfetto: out of memory (%zu bytes)\n", n);
-		exit(2);
-	}
-	return q;
-}
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = xrealloc(NULL, n);
-	memcpy(d, s, n);
-	return d;
-}
-
-/* ---- interning: one open-addressing hash table per iid space ---- */
-
-struct strtab {
-	char **str;             /* str[iid - 1] */
-	uint32_t count, cap;
-	uint32_t *slot;         /* hash slots hold iids; 0 = empty */
-	uint32_t nslots;        /* power of two */
-	bool *emitted;          /* emitted[iid - 1]: already in an InternedData */
-};
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;    /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static void strtab_grow(struct strtab *t)
-{
-	uint32_t n = t->nslots ? t->nslots * 2 : 256;
-	uint32_t *slot = calloc(n, sizeof(*slot));
-	if (!slot) {
-		fprintf(stderr, "trace2perfetto: out of memory\n");
-		exit(2);
-	}
-	for (uint32_t i = 0; i < t->count; i++) {
-		uint64_t h = hash_str(t->str[i]);
-		while (slot[h & (n - 1)])
-			h++;
-		slot[h & (n - 1)] = i + 1;
-	}
-	free(t->slot);
-	t->slot = slot;
-	t->nslots = n;
-}
-
-static uint32_t strtab_intern(struct strtab *t, const char *s)
-{
-	if ((t->count + 1) * 2 > t->nslots)
-		strtab_grow(t);
-	uint64_t h = hash_str(s);
-	for (;; h++) {
-		uint32_t iid = t->slot[h & (t->nslots - 1)];
-		if (!iid)
-			break;
-		if (strcmp(t->str[iid - 1], s) == 0)
-			return iid;
-	}
-	if (t->count == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->str = xrealloc(t->str, t->cap * sizeof(*t->str));
-		t->emitted = xrealloc(t->emitted, t->cap * sizeof(*t->emitted));
-	}
-	t->str[t->count] = xstrdup(s);
-	t->emitted[t->count] = false;
-	t->count++;
-	t->slot[h & (t->nslots - 1)] = t->count;
-	return t->count;
-}
-
-static void strtab_free(struct strtab *t)
-{
-	for (uint32_t i = 0; i < t->count; i++)
-		free(t->str[i]);
-	free(t->str);
-	free(t->slot);
-	free(t->emitted);
-}
 
 /* ---- the writer ---- */
 
@@ -131,6 +46,7 @@ struct pf_writer {
 	size_t olen;
 	bool verify;            /* pack event packets both ways and compare */
 	uint64_t last_ts;
+	uint64_t default_track; /* TrackEventDefaults.track_uuid: the busiest track */
 	struct pf_writer_stats stats;
 };
 
@@ -192,14 +108,14 @@ bool pf_track_add(struct pf_writer *w, const struct pf_track *t)
 		return false;
 	if (w->ntracks == w->cap_tracks) {
 		w->cap_tracks = w->cap_tracks ? w->cap_tracks * 2 : 32;
-		w->tracks = xrealloc(w->tracks, w->cap_tracks * sizeof(*w->tracks));
+		w->tracks = pf_xrealloc(w->tracks, w->cap_tracks * sizeof(*w->tracks));
 	}
 	struct pf_track *c = &w->tracks[w->ntracks++];
 	*c = *t;
-	c->name = xstrdup(t->name ? t->name : "");
-	c->description = t->description ? xstrdup(t->description) : NULL;
-	c->unit_name = t->unit_name ? xstrdup(t->unit_name) : NULL;
-	c->process_name = t->process_name ? xstrdup(t->process_name) : NULL;
+	c->name = pf_xstrdup(t->name ? t->name : "");
+	c->description = t->description ? pf_xstrdup(t->description) : NULL;
+	c->unit_name = t->unit_name ? pf_xstrdup(t->unit_name) : NULL;
+	c->process_name = t->process_name ? pf_xstrdup(t->process_name) : NULL;
 	return true;
 }
 
@@ -212,8 +128,8 @@ bool pf_track_rename(struct pf_writer *w, uint64_t uuid, const char *name,
 			continue;
 		free((char *)t->name);
 		free((char *)t->process_name);
-		t->name = xstrdup(name ? name : "");
-		t->process_name = process_name ? xstrdup(process_name) : NULL;
+		t->name = pf_xstrdup(name ? name : "");
+		t->process_name = process_name ? pf_xstrdup(process_name) : NULL;
 		return true;
 	}
 	return false;
@@ -224,14 +140,14 @@ void pf_emit(struct pf_writer *w, const struct pf_event *ev,
 {
 	if (w->nev == w->cap_ev) {
 		w->cap_ev = w->cap_ev ? w->cap_ev * 2 : 4096;
-		w->ev = xrealloc(w->ev, w->cap_ev * sizeof(*w->ev));
+		w->ev = pf_xrealloc(w->ev, w->cap_ev * sizeof(*w->ev));
 	}
 	unsigned n = ev->n_ann > PF_MAX_ANN ? PF_MAX_ANN : ev->n_ann;
 	if (w->nann + n > w->cap_ann) {
 		w->cap_ann = w->cap_ann ? w->cap_ann * 2 : 4096;
 		while (w->cap_ann < w->nann + n)
 			w->cap_ann *= 2;
-		w->ann = xrealloc(w->ann, w->cap_ann * sizeof(*w->ann));
+		w->ann = pf_xrealloc(w->ann, w->cap_ann * sizeof(*w->ann));
 	}
 	struct pf_event *e = &w->ev[w->nev];
 	*e = *ev;
@@ -255,7 +171,7 @@ struct pf_writer_stats pf_writer_stats(const struct pf_writer *w)
 static int out_write(struct pf_writer *w, const void *p, size_t n)
 {
 	if (!w->obuf)
-		w->obuf = xrealloc(NULL, PF_OBUF_BYTES);
+		w->obuf = pf_xrealloc(NULL, PF_OBUF_BYTES);
 	if (w->olen + n > PF_OBUF_BYTES) {
 		if (w->olen && fwrite(w->obuf, 1, w->olen, w->out) != w->olen)
 			return -1;
@@ -289,7 +205,7 @@ static int put_packet(struct pf_writer *w, const Perfetto__Protos__TracePacket *
 	size_t len = perfetto__protos__trace_packet__get_packed_size(p);
 	if (len + 11 > w->cap_buf) {
 		w->cap_buf = (len + 11) * 2;
-		w->buf = xrealloc(w->buf, w->cap_buf);
+		w->buf = pf_xrealloc(w->buf, w->cap_buf);
 	}
 	size_t n = 0;
 	w->buf[n++] = 0x0A;
@@ -327,6 +243,7 @@ static int put_first_packet(struct pf_writer *w, uint64_t t0)
 {
 	Perfetto__Protos__TracePacket p;
 	Perfetto__Protos__TracePacketDefaults defs = PERFETTO__PROTOS__TRACE_PACKET_DEFAULTS__INIT;
+	Perfetto__Protos__TrackEventDefaults tdefs = PERFETTO__PROTOS__TRACK_EVENT_DEFAULTS__INIT;
 	Perfetto__Protos__ClockSnapshot snap = PERFETTO__PROTOS__CLOCK_SNAPSHOT__INIT;
 	Perfetto__Protos__ClockSnapshot__Clock boot = PERFETTO__PROTOS__CLOCK_SNAPSHOT__CLOCK__INIT;
 	Perfetto__Protos__ClockSnapshot__Clock delta = PERFETTO__PROTOS__CLOCK_SNAPSHOT__CLOCK__INIT;
@@ -349,6 +266,11 @@ static int put_first_packet(struct pf_writer *w, uint64_t t0)
 
 	defs.has_timestamp_clock_id = 1;
 	defs.timestamp_clock_id = w->delta_ts ? PF_DELTA_CLOCK_ID : PF_BOOTTIME_CLOCK_ID;
+	if (w->default_track) {     /* events on it leave their track_uuid out */
+		tdefs.has_track_uuid = 1;
+		tdefs.track_uuid = w->default_track;
+		defs.track_event_defaults = &tdefs;
+	}
 	p.trace_packet_defaults = &defs;
 
 	boot.has_clock_id = 1;
@@ -507,7 +429,7 @@ static bool needs_interning(const struct pf_writer *w, const struct pf_event *e)
 static int put_encoded_event(struct pf_writer *w, const struct pf_event *e, uint64_t ts)
 {
 	uint8_t pkt[PF_ENCODE_MAX + 3];
-	size_t len = pf_encode_event_packet(pkt + 3, ts, w->seq_id, SEQ_NEEDS, e,
+	size_t len = pf_encode_event_packet(pkt + 3, ts, w->seq_id, SEQ_NEEDS, w->default_track, e,
 					    &w->ann[e->ann_off]);
 	size_t h;               /* Trace.packet's tag and length, right before it */
 	_Static_assert(PF_ENCODE_MAX < 0x4000, "a packet's length fits two bytes");
@@ -548,7 +470,7 @@ static int put_event(struct pf_writer *w, const struct pf_event *e)
 
 	te.has_type = 1;
 	te.type = (Perfetto__Protos__TrackEvent__Type)e->type;
-	te.has_track_uuid = 1;
+	te.has_track_uuid = e->track != w->default_track;
 	te.track_uuid = e->track;
 	if (e->name_iid) {
 		te.name_field_case = PERFETTO__PROTOS__TRACK_EVENT__NAME_FIELD_NAME_IID;
@@ -678,6 +600,20 @@ const struct pf_track *pf_writer_tracks(const struct pf_writer *w, size_t *n)
 	return w->tracks;
 }
 
+/* The track most events are on (uuids below 2^16 counted; 0: none). */
+static uint64_t busiest_track(const struct pf_writer *w)
+{
+	uint32_t *count = calloc(1u << 16, sizeof(*count));
+	uint64_t best = 0;
+	if (!count)
+		return 0;
+	for (size_t i = 0; i < w->nev; i++)
+		if (w->ev[i].track < (1u << 16) && ++count[w->ev[i].track] > count[best])
+			best = w->ev[i].track;
+	free(count);
+	return best;
+}
+
 int pf_writer_finish(struct pf_writer *w, FILE *out, uint64_t t0_ns)
 {
 	pf_writer_sort(w);
@@ -685,6 +621,7 @@ int pf_writer_finish(struct pf_writer *w, FILE *out, uint64_t t0_ns)
 		t0_ns = w->ev[0].ts_ns;
 
 	w->out = out;
+	w->default_track = busiest_track(w);
 	if (put_first_packet(w, t0_ns))
 		return -1;
 	for (size_t i = 0; i < w->ntracks; i++)
