@@ -221,13 +221,19 @@ static void __smp_idle(void)
 			abandon_core();
 			continue;
 		}
+		/* Idle before the last look at the queue: a process queued
+		 * after this store finds the core idle and pokes it (the poke's
+		 * IPI waits, interrupts off, for the sti;hlt); one queued
+		 * before it is picked here. The queue lock's xchg orders the
+		 * store before the look; sched_enqueue fences its side. */
+		sched_mark_idle(true);
 		p = sched_pick();
 		if (p) {
+			sched_mark_idle(false);
 			proc_run_s(p);
 			continue;
 		}
 		trace_core_halt();
-		sched_mark_idle(true);
 		proc_arch_idle_halt();
 		sched_mark_idle(false);
 	}

@@ -39,6 +39,10 @@ static void __sched_poke(uint32_t srcid, long a0, long a1, long a2)
 
 static void poke_an_idle_core(void)
 {
+	/* The queue store (released by the unlock) before the load of
+	 * core_idle: an idle core stores core_idle before it looks at the
+	 * queue, so one of the two sees the other (no store-load reorder). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (uint32_t i = 0; i < num_cores(); i++) {
 		if (i != core_id() && core_idle[i]) {
 			core_idle[i] = false; /* one poke per wake-up is enough */
