@@ -159,20 +159,32 @@ long sys_write(SYSCALL_ARGS)
 	return (long)done;
 }
 
+/* The (program name, argument string) pair that spawn and exec take from
+ * user memory; args may be NULL. Returns 0 or -EFAULT/-EINVAL. */
+static long copy_name_args_from_user(struct proc *p, uint64_t uname, uint64_t uargs,
+				     char name[SPAWN_NAME_MAX], char args[SPAWN_ARGS_MAX])
+{
+	long ret = strncpy_from_user(p, name, uname, SPAWN_NAME_MAX);
+
+	if (ret < 0)
+		return ret;
+	args[0] = 0;
+	if (uargs) {
+		ret = strncpy_from_user(p, args, uargs, SPAWN_ARGS_MAX);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 long sys_exec(SYSCALL_ARGS)
 {
 	char name[SPAWN_NAME_MAX], args[SPAWN_ARGS_MAX];
 	long ret;
 
-	ret = strncpy_from_user(p, name, a0, sizeof(name));
+	ret = copy_name_args_from_user(p, a0, a1, name, args);
 	if (ret < 0)
 		return ret;
-	args[0] = 0;
-	if (a1) {
-		ret = strncpy_from_user(p, args, a1, sizeof(args));
-		if (ret < 0)
-			return ret;
-	}
 	return proc_exec(p, name, args);
 }
 
@@ -190,15 +202,9 @@ long sys_spawn(SYSCALL_ARGS)
 	long ret;
 	int err, pid;
 
-	ret = strncpy_from_user(p, name, a0, sizeof(name));
+	ret = copy_name_args_from_user(p, a0, a1, name, args);
 	if (ret < 0)
 		return ret;
-	args[0] = 0;
-	if (a1) {
-		ret = strncpy_from_user(p, args, a1, sizeof(args));
-		if (ret < 0)
-			return ret;
-	}
 	child = proc_create(name, args, p, &err);
 	if (!child)
 		return err;
