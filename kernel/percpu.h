@@ -29,6 +29,11 @@ struct guest_pcore;
 struct per_cpu_info {
 	/* Must stay first: this_cpu() reads %gs:0. */
 	struct per_cpu_info *self;
+	/* Read by the SYSCALL entry before it has a stack (fixed offsets,
+	 * kernel/arch/x86_64/syscall_entry.S): the kernel stack to switch to
+	 * (TSS.RSP0's twin) and a slot for the user's RSP meanwhile. */
+	uintptr_t syscall_kstack;
+	uintptr_t syscall_user_rsp;
 
 	/* ---- platform (kernel/percpu.c, smp.c, lapic.c, spinlock.c) ---- */
 	uint32_t core_id;           /* index into the per-CPU array */

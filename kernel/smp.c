@@ -18,6 +18,7 @@
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/syscall_arch.h"
 #include "kernel/arch/x86_64/lapic.h"
 #include "kernel/arch/x86_64/vectors.h"
 #include "trace/trace.h"
@@ -139,6 +140,7 @@ void ap_main(uint64_t core)
 	percpu_init_ap((uint32_t)core);
 	gdt_load_cpu((unsigned)core);
 	idt_load();
+	syscall_arch_init_cpu();
 	/* lapic_init_ap records the ID the LAPIC reports; it must be the one
 	 * the boot CPU sent the STARTUP to, or IPIs would go astray. */
 	uint32_t expected = this_cpu()->apic_id;

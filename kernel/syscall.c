@@ -2,7 +2,8 @@
  * syscall.c: system call entry and the process system calls.
  *
  * The path of a system call, as in Akaros:
- *   int $0x80 -> trap_dispatch -> syscall_trap: the trap frame is copied
+ *   SYSCALL -> syscall_entry (arch/x86_64/syscall_entry.S builds a trap
+ *   frame) -> trap_dispatch -> syscall_trap: the trap frame is copied
  *   into the core's actual_ctx (cur_ctx), the handler runs, its result goes
  *   into cur_ctx, and proc_restartcore() returns to user space (after the
  *   routine KMSGs). The handler may block: then the proc left the core
@@ -22,7 +23,7 @@
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "kernel/trap.h"
-#include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/syscall_arch.h"
 #include "kernel/arch/x86_64/vectors.h"
 #include "trace/trace.h"
 
@@ -121,8 +122,10 @@ static void syscall_trap(struct trapframe *tf)
 
 void syscall_init(void)
 {
+	/* The SYSCALL entry tags its frame with SYSCALL_VECTOR; there is no
+	 * IDT gate for it, so `int $0x80` from ring 3 is a #GP. */
 	trap_register(SYSCALL_VECTOR, syscall_trap);
-	idt_allow_user(SYSCALL_VECTOR);
+	syscall_arch_init_cpu();
 }
 
 /* ---- Process system calls ------------------------------------------------- */

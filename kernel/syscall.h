@@ -1,7 +1,8 @@
 /*
  * syscall.h: the system call layer (entry in syscall.c, table in
- * syscall.def). Entry is `int $0x80` (SYSCALL_VECTOR): the number in RAX,
- * arguments in RDI RSI RDX R10 R8 R9, the result (or -errno) in RAX.
+ * syscall.def). Entry is the SYSCALL instruction (as on Linux): the number
+ * in RAX, arguments in RDI RSI RDX R10 R8 R9, the result (or -errno) in
+ * RAX; RCX and R11 are clobbered (SYSCALL keeps RIP and RFLAGS there).
  */
 #ifndef KERNEL_SYSCALL_H
 #define KERNEL_SYSCALL_H

@@ -12,6 +12,7 @@
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/vectors.h"
 #include "kernel/arch/x86_64/gdt.h"
+#include "kernel/arch/x86_64/syscall_arch.h"
 #include "vmx/vmx.h"
 #include "trace/trace.h"
 #include "trace/kernel/trap_events.h"
@@ -125,7 +126,13 @@ void trap_fatal(struct trapframe *tf)
 
 void trap_dispatch(struct trapframe *tf)
 {
-	trap_handler_t h = handlers[tf->vector & 0xff];
+	trap_handler_t h;
+
+	/* Before the trace sees it: on a host whose SYSCALL stays in ring 3
+	 * the system call arrives as a #PF, and is traced as what it is. */
+	if (tf->vector == T_PAGE_FAULT)
+		syscall_arch_finish_unprivileged_entry(tf);
+	h = handlers[tf->vector & 0xff];
 	/* The emulated VMX backend's guest is the only code on the 32-bit
 	 * user code segment: its traps are VM exits, and an interrupt's
 	 * handler runs later, where the exit lets the interrupt in, as on

@@ -277,7 +277,7 @@ def reference(s, bug, stop_after_free=False, extra=None):
              how=s.enum("vmfail", "VMfailValid"), error=28, rip=s.site("vmx_clear_vmcs") + 0x40,
              operand=0)
         s.ev(0, "trap", vector=s.enum("trap_vector", "UD"), error=0,
-             rip=s.site("vmx_clear_vmcs") + 0x40, cr2=0, cs=0x8)
+             rip=s.site("vmx_clear_vmcs") + 0x40, cr2=0, cs=0x10)
         s.ev(0, "panic", site=s.site("trap_dispatch"))
         s.w.panic = True
         return

@@ -75,6 +75,7 @@ uint64_t proc_arch_boot_cr3(void)
 void proc_arch_set_kstack(uintptr_t stacktop)
 {
 	tss_set_rsp0(core_id(), stacktop);
+	this_cpu()->syscall_kstack = stacktop;
 }
 
 void proc_arch_idle_halt(void)

@@ -50,9 +50,12 @@ trap_stubs_end:
 
 trap_common:
 	testb $3, TF_CS_FROM_VECTOR(%rsp)
-	jz 1f
+	jz trap_save_regs
 	swapgs
-1:
+	/* syscall_entry.S joins here: it has swapped GS and pushed the
+	 * hardware part of the frame, vector and error code itself. */
+	.globl trap_save_regs
+trap_save_regs:
 	pushq %rax
 	pushq %rbx
 	pushq %rcx

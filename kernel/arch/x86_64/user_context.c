@@ -4,14 +4,11 @@
 #include "kernel/arch/x86_64/user_context.h"
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/arch.h"
+#include "kernel/arch/x86_64/syscall_arch.h"
 #include "kernel/string.h"
 
 /* Lowest non-user address: the lower canonical half ends here. */
 #define USER_ADDR_END 0x0000800000000000ull
-
-/* RFLAGS bits user code may keep: the arithmetic flags, TF, DF, AC, ID.
- * IOPL, NT, VM, VIF/VIP and RF are the kernel's; IF is always on. */
-#define RFLAGS_USER_MASK 0x00254dd5ull
 
 void user_ctx_from_trapframe(struct user_context *ctx, const struct trapframe *tf)
 {
@@ -48,5 +45,7 @@ void user_ctx_pop_hw(const struct user_context *ctx)
 	 * sit on this stack, not in the context (which stays valid). */
 	struct trapframe tf = ctx->tf;
 
+	if (syscall_frame_can_sysret(&tf))
+		sysret_to_user(&tf);
 	trap_return(&tf);
 }

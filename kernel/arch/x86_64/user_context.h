@@ -29,6 +29,10 @@ enum user_ctx_type {
 	USER_CTX_VM = 2,
 };
 
+/* RFLAGS bits user code may keep: the arithmetic flags, TF, DF, AC, ID.
+ * IOPL, NT, VM, VIF/VIP and RF are the kernel's; IF is always on. */
+#define RFLAGS_USER_MASK 0x00254dd5ull
+
 struct user_context {
 	uint32_t type;      /* enum user_ctx_type */
 	uint32_t vm_gpc;    /* USER_CTX_VM: which guest pcore */

@@ -21,6 +21,7 @@
 #define T_STACK_FAULT 12  /* #SS (error code) */
 #define T_GP_FAULT    13  /* #GP (error code) */
 #define T_PAGE_FAULT  14  /* #PF (error code, CR2) */
+#define PF_ERR_USER   4   /* #PF error code: the access was made in ring 3 */
 #define T_X87_FP      16  /* #MF */
 #define T_ALIGNMENT   17  /* #AC (error code) */
 #define T_MACHINE_CHECK 18 /* #MC */
@@ -39,7 +40,9 @@
 
 /* Device and inter-processor interrupts (LAPIC). */
 #define IRQ_TIMER_VECTOR  0x20   /* LAPIC timer */
-#define SYSCALL_VECTOR    0x80   /* int $0x80 from ring 3 (kernel/syscall.c) */
+/* Not an IDT gate: the `vector` a SYSCALL instruction's trap frame carries
+ * (syscall_entry.S), so that trap_dispatch routes it to kernel/syscall.c. */
+#define SYSCALL_VECTOR    0x80
 #define IPI_KMSG_VECTOR   0xf0   /* kernel message queued for this core */
 #define IPI_STOP_VECTOR   0xf1   /* panic elsewhere: stop this core */
 #define SPURIOUS_VECTOR   0xff   /* LAPIC spurious interrupt */

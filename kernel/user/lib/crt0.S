@@ -25,7 +25,7 @@ __sig_trampoline:
 	call *%rsi
 	movq %r12, %rdi
 	movl $SYS_sigreturn, %eax
-	int $0x80
+	syscall
 	ud2
 
 	.section .note.GNU-stack, "", @progbits

@@ -14,7 +14,7 @@ long syscall6(long num, long a0, long a1, long a2, long a3, long a4, long a5)
 	register long r8 asm("r8") = a4;
 	register long r9 asm("r9") = a5;
 
-	asm volatile("int $0x80"
+	asm volatile("syscall"
 		     : "=a"(ret)
 		     : "a"(num), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
 		     : "memory", "rcx", "r11");
