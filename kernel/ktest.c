@@ -115,11 +115,13 @@ void ktest_run_if_requested(void)
 		const struct ktest *t = sorted[i];
 		if (!all && !in_list(arg, t->name))
 			continue;
-		struct ktest_ctx kt = { .failed = false };
+		struct ktest_ctx kt = { .failed = false, .skipped = NULL };
 		t->fn(&kt);
 		if (kt.failed) {
 			printk("KTEST FAIL %s: %s\n", t->name, kt.why);
 			failed++;
+		} else if (kt.skipped) {
+			printk("KTEST SKIP %s: %s\n", t->name, kt.skipped);
 		} else {
 			printk("KTEST PASS %s\n", t->name);
 			passed++;

@@ -14,7 +14,8 @@
  * line), printing
  *     KTEST PASS <name>
  *     KTEST FAIL <name>: <file>:<line>: <why>
- * then `KTEST DONE <n> passed, <m> failed`, and exits the machine with
+ *     KTEST SKIP <name>: needs <condition>
+ * then `KTEST DONE <n> passed, <m> failed` (a skipped test is neither), and exits the machine with
  * success only if none failed. tests/test_ktest.py turns each line into a
  * pytest case.
  *
@@ -30,6 +31,7 @@
 
 struct ktest_ctx {
 	bool failed;
+	const char *skipped; /* why, when KT_SKIP_UNLESS stopped the test */
 	char why[200];
 };
 
@@ -59,6 +61,17 @@ void ktest_fail(struct ktest_ctx *kt, const char *file, int line, const char *fm
 	do {                                                                  \
 		if (!(cond)) {                                                \
 			ktest_fail(kt, __FILE__, __LINE__, "%s", #cond);      \
+			return;                                               \
+		}                                                             \
+	} while (0)
+
+/* A test that cannot run on this machine (one core, say) says so and
+ * counts as neither passed nor failed: `ktest=all` must pass on 1 CPU
+ * without a multi-core test passing for nothing. */
+#define KT_SKIP_UNLESS(cond)                                                  \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			kt->skipped = "needs " #cond;                         \
 			return;                                               \
 		}                                                             \
 	} while (0)

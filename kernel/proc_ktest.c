@@ -143,8 +143,7 @@ KTEST(kmsg_routine_to_other_core_runs_there)
 {
 	uint64_t ipis = kmsg_ipis_sent();
 
-	if (num_cores() < 2)
-		return; /* nothing to test on one core */
+	KT_SKIP_UNLESS(num_cores() >= 2);
 	kmsg_log_n = 0;
 	kmsg_ran_on = -1;
 	send_kernel_message(1, kmsg_record, 42, 0, 0, KMSG_ROUTINE);

@@ -76,3 +76,15 @@ def test_ktest_summary_agrees(ktest_run):
     unknown = sorted(set(results) - set(NAMES))
     assert not unknown, f"reported tests the ELF does not hold: {unknown}"
     assert b.status == ("success" if failed == 0 else "panic"), repr(b)
+
+
+@pytest.mark.qemu
+def test_multi_core_ktests_skip_on_one_cpu_and_say_why(tkern_boot):
+    """ktest=all must pass on 1 CPU (EMU=kvm boots there too), and a test
+    that needs a second core must say it did not run rather than pass."""
+    multi = ["kmsg_routine_to_other_core_runs_there", "vmx_remote_clear_when_gpc_moves"]
+    b = tkern_boot("qemu", 1, "ktest=" + ",".join(multi + ["kref_get_put_and_free"]))
+    assert b.status == "success", repr(b)
+    skipped = re.findall(r"^KTEST SKIP (\w+): (.*)$", b.console, re.M)
+    assert sorted(skipped) == sorted((n, "needs num_cores() >= 2") for n in multi), skipped
+    assert DONE.findall(b.console)[-1] == ("1", "0"), repr(b)
