@@ -1,6 +1,6 @@
 # mk/labs.mk: the labs (labs/NAME/, one lab.conf each; tools/lab/).
 #
-#   make lab-NAME [EMU=qemu|bochs] [CPUS=N] [BUGS=...] [SIGNAL=VARIANT] [OUT=DIR]
+#   make lab-NAME [EMU=qemu|bochs|kvm] [CPUS=N] [BUGS=...] [SIGNAL=VARIANT] [OUT=DIR]
 #       runs the lab's scenario; writes out/lab-NAME/ (console, status,
 #       trace.raw, trace.txt, trace.perfetto-trace, PNG plots) and a summary.
 #       BUGS unset: the lab's own flags; BUGS= (empty): every flag off.

@@ -88,6 +88,44 @@ def read_bytes(path):
         return b""
 
 
+def kvm_unusable():
+    """None where this host's KVM can start a VM, else why not (the skip
+    reason). Measured, not guessed: /dev/kvm must open, and QEMU must start
+    a paused VM on it with the CPU model run.py would use (the probe that
+    finds the MSRs a limited KVM refuses, tools/run.py kvm_cpu_model).
+    Whatever happens after that is tkern's, and fails a test."""
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR)
+    except OSError as e:
+        return f"no KVM here (/dev/kvm: {e.strerror})"
+    os.close(fd)
+    if shutil.which("qemu-system-x86_64") is None:
+        return "qemu-system-x86_64 not installed (tools/setup.sh installs it)"
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import io
+    from contextlib import redirect_stderr
+    import run as run_py
+    try:
+        with redirect_stderr(io.StringIO()):  # its "refuses MSR" line: run.py's to say
+            run_py.kvm_cpu_model()
+    except (run_py.RunError, subprocess.TimeoutExpired) as e:
+        return f"this KVM cannot start a VM: {e}"
+    return None
+
+
+KVM_UNUSABLE = kvm_unusable()
+
+
+# A parameter set that runs on KVM where this machine has it. KVM runs are
+# not deterministic (no -icount): only outcomes and mechanisms are checked.
+needs_kvm = pytest.mark.skipif(KVM_UNUSABLE is not None, reason=str(KVM_UNUSABLE))
+
+
+def on_kvm(*values):
+    return pytest.param(*values, marks=needs_kvm)
+
+
 def need_kernel():
     for f in (KERNEL, KERNEL32):
         if not os.path.isfile(f):

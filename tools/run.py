@@ -124,11 +124,65 @@ def stop(proc, grace=5.0):
 
 # ---------------------------------------------------------------- QEMU
 
+# MSRs that a limited KVM (nested, or a host without VMX/SVM) may refuse to
+# set although its CPUID reports them, and the QEMU feature behind each.
+KVM_MSR_FEATURE = {
+    0x10a: ("IA32_ARCH_CAPABILITIES", "arch-capabilities"),
+    0x48: ("IA32_SPEC_CTRL", "spec-ctrl"),
+    0x122: ("IA32_TSX_CTRL", "tsx-ctrl"),
+}
+KVM_MSR_REFUSED = re.compile(r"failed to set MSR (0x[0-9a-fA-F]+)")
+
+
+def kvm_probe_cpu(model):
+    """Start QEMU on KVM with -cpu model, paused, and quit from its monitor:
+    QEMU sets every MSR of the model on the way, so a refused one shows
+    here in a few milliseconds. Returns the refused MSR number, or None."""
+    out = subprocess.run([QEMU, "-enable-kvm", "-cpu", model, "-S", "-nodefaults",
+                          "-display", "none", "-no-reboot", "-monitor", "stdio"],
+                         input="quit\n", capture_output=True, text=True, timeout=60)
+    m = KVM_MSR_REFUSED.search(out.stdout + out.stderr)
+    if m:
+        return int(m.group(1), 16)
+    if out.returncode != 0:
+        said = (out.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RunError(f"QEMU cannot start on KVM with -cpu {model}: {said}")
+    return None
+
+
+_kvm_cpu = None
+
+
+def kvm_cpu_model():
+    """-cpu host if KVM takes it; else host without each feature whose MSR
+    KVM refused, said in one line on stderr (never a QEMU assertion)."""
+    global _kvm_cpu
+    if _kvm_cpu:
+        return _kvm_cpu
+    model, dropped = "host", []
+    while True:
+        msr = kvm_probe_cpu(model)
+        if msr is None:
+            break
+        if msr not in KVM_MSR_FEATURE or len(dropped) == len(KVM_MSR_FEATURE):
+            raise RunError(f"KVM refuses MSR {msr:#x} of -cpu {model}, and no CPU "
+                           "feature is known to drop for it: use EMU=qemu (TCG)")
+        name, feat = KVM_MSR_FEATURE[msr]
+        dropped.append(f"{msr:#x} ({name})")
+        model += f",-{feat}"
+    if dropped:
+        print(f"run: this KVM refuses MSR {', '.join(dropped)} of -cpu host; "
+              f"using -cpu {model}", file=sys.stderr)
+    _kvm_cpu = model
+    return model
+
+
 def accel_args(a):
     """TCG with instruction counting (deterministic), or KVM with the host
-    CPU (nested VMX: the hardware backend; fast, but not deterministic)."""
+    CPU (the hardware VMX backend where the host nests VMX; fast, but not
+    deterministic)."""
     if getattr(a, "emu", "qemu") == "kvm":
-        return ["-enable-kvm", "-cpu", "host"]
+        return ["-enable-kvm", "-cpu", kvm_cpu_model()]
     return ["-icount", "shift=0,sleep=off"]
 
 
@@ -580,6 +634,8 @@ def main(argv=None):
         f.write(res["reason"] + "\n")
     meta = dict(emu=a.emu, cpus=a.cpus, cmdline=a.cmdline, timeout=a.timeout,
                 kernel=a.kernel, **{k: v for k, v in res.items() if k != "image"})
+    if a.emu == "kvm" and _kvm_cpu:
+        meta["cpu_model"] = _kvm_cpu
     with open(os.path.join(out, "run.json"), "w") as f:
         json.dump(meta, f, indent=1)
         f.write("\n")

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """lab: run one lab scenario and turn its trace into everything a student reads.
 
-    /usr/bin/python3 tools/lab/lab.py NAME [--emu qemu|bochs] [--cpus N]
+    /usr/bin/python3 tools/lab/lab.py NAME [--emu qemu|bochs|kvm] [--cpus N]
                      [--bugs a,b | --bugs ''] [--signal VARIANT] [--out DIR]
     /usr/bin/python3 tools/lab/lab.py NAME --print-cmdline [--signal VARIANT] [--bugs ...]
 
@@ -114,7 +114,7 @@ def outcome(console, events):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("name")
-    ap.add_argument("--emu", default="qemu", choices=("qemu", "bochs"))
+    ap.add_argument("--emu", default="qemu", choices=("qemu", "bochs", "kvm"))
     ap.add_argument("--cpus", type=int, default=1)
     ap.add_argument("--bugs", default=None, help="flags on (default: the lab's); '' for none")
     ap.add_argument("--signal", "--variant", dest="variant", default=None)
