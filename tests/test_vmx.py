@@ -23,7 +23,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, on_kvm
 
 TRACECAT = os.path.join(ROOT, "build", "bin", "tracecat")
 VMX_EVENTS = ("vmx_backend", "vmxon", "gpc_create", "gpc_free", "gpc_load", "vmptrld",
@@ -99,17 +99,32 @@ def skeleton(events):
 
 # ---- the VMM scenario ---------------------------------------------------
 
-SCENARIO_RUNS = [("qemu", 1), ("qemu", 4), ("bochs", 1), ("bochs", 2)]
+SCENARIO_RUNS = [("qemu", 1), ("qemu", 4), ("bochs", 1), ("bochs", 2), ("kvm", 1), ("kvm", 2)]
 
 
-@pytest.mark.parametrize("emu,cpus", SCENARIO_RUNS,
-                         ids=[f"{e}-{c}cpu" for e, c in SCENARIO_RUNS])
+def host_backend():
+    """The backend KVM picks: the host CPU's, as /proc/cpuinfo shows it."""
+    with open("/proc/cpuinfo") as f:
+        vmx = any(line.startswith("flags") and " vmx" in line for line in f)
+    return "hardware" if vmx else "emulated"
+
+
+def runs(*pairs):
+    return [on_kvm(e, c, id=f"{e}-{c}cpu") if e == "kvm" else pytest.param(e, c, id=f"{e}-{c}cpu")
+            for e, c in pairs]
+
+
+def emus(*names):
+    return [on_kvm(e) if e == "kvm" else e for e in names]
+
+
+@pytest.mark.parametrize("emu,cpus", runs(*SCENARIO_RUNS))
 def test_vmm_scenario_ends_cleanly(tkern_boot, emu, cpus, request):
     request.applymarker(getattr(pytest.mark, emu))
     b = tkern_boot(emu, cpus, SCENARIO)
     assert b.status == "success", b.console[-3000:]
     c = b.console
-    backend = "hardware" if emu == "bochs" else "emulated"
+    backend = {"bochs": "hardware", "qemu": "emulated", "kvm": host_backend()}[emu]
     assert f"vmx: {backend} backend" in c
     assert "guest: spinning, counting" in c          # HC_PUTS through VMCALL
     assert "vmm: signal 2: destroying myself" in c   # SIGINT reached the VMM
@@ -158,7 +173,7 @@ def test_skeleton_folds_repeats_only():
 
 # ---- EPT violation: the VM dies, the kernel does not ---------------------
 
-@pytest.mark.parametrize("emu", ["qemu", "bochs"])
+@pytest.mark.parametrize("emu", emus("qemu", "bochs", "kvm"))
 def test_ept_violation_kills_the_vm_only(tkern_boot, emu, request):
     request.applymarker(getattr(pytest.mark, emu))
     b = tkern_boot(emu, 1, "init=vmmtest initargs=ept,0")
@@ -176,7 +191,7 @@ def test_ept_violation_kills_the_vm_only(tkern_boot, emu, request):
     assert not qual & 0x38, "and that the EPT allowed nothing there"
 
 
-@pytest.mark.parametrize("emu", ["qemu", "bochs"])
+@pytest.mark.parametrize("emu", emus("qemu", "bochs", "kvm"))
 def test_guest_exception_is_reported_and_kills_the_vm(tkern_boot, emu, request):
     """Any other exit is reported cleanly: the guest's ud2 is exit 0 with
     the same interruption information on both backends (valid, hardware
@@ -189,7 +204,7 @@ def test_guest_exception_is_reported_and_kills_the_vm(tkern_boot, emu, request):
     assert re.search(r"vmmtest: reaped vmm pid \d+, status 2", b.console)
 
 
-@pytest.mark.parametrize("emu", ["qemu", "bochs"])
+@pytest.mark.parametrize("emu", emus("qemu", "bochs", "kvm"))
 def test_halting_guest(tkern_boot, emu, request):
     request.applymarker(getattr(pytest.mark, emu))
     b = tkern_boot(emu, 1, "init=vmmtest initargs=halt,2,5")

@@ -12,13 +12,16 @@
  * translations, a "TLB" filled on demand when the guest page-faults and
  * flushed only by INVEPT, as the hardware's is. Traps from the guest come
  * back through trap.c (vmx_emu_guest_trap) and become VM exits:
- *   #UD on VMCALL (0f 01 c1)            exit 18, VMCALL
+ *   #UD or #GP on VMCALL (0f 01 c1)     exit 18, VMCALL
  *   #GP on HLT (f4) at CPL 3            exit 12, HLT
  *   #PF the EPT maps                    no exit: fill the shadow, resume
  *   #PF the EPT does not map            exit 48, EPT violation
  *   an interrupt                        exit 1, external interrupt
  *   an NMI                              the host's handler runs, no exit
  *   any other exception                 exit 0 (the bitmap has every bit)
+ * VMCALL outside VMX operation is #UD on the CPU and under TCG; on a KVM
+ * host of the kvm_pvm kind it arrives as #GP(0) (measured: interruption
+ * info 0x80000b0d at the VMCALL), so either fault on those bytes is one.
  * Supported guests: what vmcs_setup.c writes (flat 32-bit protected mode,
  * no paging, EPT on). Anything else is refused at entry with a panic that
  * says so, never run wrongly.
@@ -373,7 +376,8 @@ void vmx_emu_guest_trap(struct trapframe *tf, trap_handler_t irq_handler)
 				  ((leaf & EPT_RWX) << 3) | EPT_QUAL_LINEAR_VALID | (1ull << 8);
 		e.guest_physical = gpa;
 		e.guest_linear = gpa;
-	} else if (tf->vector == 6 && guest_code_is(eptp, tf->rip, vmcall, 3)) {
+	} else if ((tf->vector == 6 || tf->vector == 13) &&
+		   guest_code_is(eptp, tf->rip, vmcall, 3)) {
 		e.reason = EXIT_REASON_VMCALL;
 		e.instr_len = 3;
 	} else if (tf->vector == 13 && guest_code_is(eptp, tf->rip, hlt, 1)) {
