@@ -197,8 +197,10 @@ __attribute__((noinline)) static void kthread_block(struct kthread_queue *q, str
 	}
 	/* A syscall of the core's owning proc blocks: the proc leaves the core
 	 * (WAITING) until the syscall finishes on whatever core restarts it. */
-	if (kt->proc && pcpui->owning_proc == kt->proc)
+	if (kt->proc && pcpui->owning_proc == kt->proc) {
+		kt->proc->blocked_calls++;
 		proc_yield_core(false);
+	}
 	trace_kthread_block(kthread_id(kt), kthread_pid(kt), q);
 
 	next = kthread_get_spare();

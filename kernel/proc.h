@@ -103,6 +103,12 @@ struct proc {
 	/* Scheduler run queue link (kernel/sched.c). */
 	struct proc *runq_next;
 	bool on_runq;
+	/* Timer ticks that found it running outside the kernel, in user space
+	 * or in its guest (its user time, in ticks: sched.c). */
+	uint64_t user_ticks;
+	/* System calls of its that blocked (kthread.c): getrusage's
+	 * voluntary context switches. */
+	uint64_t blocked_calls;
 
 	/* VMM state, owned by vmx/. The EPT pointer is read through weak
 	 * pointers (gpc->proc), which is why a freed slot reads 0 here. */

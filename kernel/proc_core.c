@@ -200,6 +200,7 @@ void proc_restartcore(void)
 		}
 		break;
 	}
+	sched_resume_program();
 	__proc_startcore(pcpui->owning_proc, pcpui->cur_ctx);
 }
 

@@ -9,6 +9,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/trap.h"
 #include "kernel/tty.h"
+#include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/lapic.h"
 #include "trace/trace.h"
 
@@ -123,14 +124,53 @@ bool sched_should_preempt(void)
 	return runq_head != NULL;
 }
 
+/*
+ * A process's user time (proc->user_ticks) counts the ticks that find it
+ * in user space or in its guest. The kernel runs with interrupts off, so
+ * a tick that fires during a system call waits and lands on the first
+ * instruction back in user space or the guest: that tick measured kernel
+ * time, and must not count. Where the kernel itself is slow (a KVM that
+ * emulates ring 0: README, "KVM") nearly every tick is such a one.
+ *
+ * The LAPIC cannot tell: on that KVM the timer shows in IRR only as the
+ * guest reaches ring 3, after the last kernel instruction (measured). So
+ * the core notes the TSC as it goes back to the process, and a tick that
+ * arrives within an eighth of a tick period of that is the held-back one
+ * (a real one that lands so soon loses at most that eighth).
+ */
+static uint64_t resumed_at[MAX_CPUS];  /* TSC as the core last resumed a process */
+static uint64_t held_back_tsc;         /* the window, in TSC ticks */
+
+void sched_resume_program(void)
+{
+	resumed_at[core_id()] = rdtsc();
+}
+
+/* A tick that found the owning process outside the kernel; `when` is the
+ * TSC at the interrupt (for a guest: at its VM exit). */
+static void program_tick(uint32_t me, uint64_t when)
+{
+	struct proc *p = this_cpu()->owning_proc;
+
+	/* Set here, not in sched_init: the TSC is calibrated after it. A tick
+	 * means the timer runs, so its rate is not 0. */
+	if (!held_back_tsc)
+		held_back_tsc = tsc_khz() * 1000 / lapic_timer_hz() / 8;
+	if (when - resumed_at[me] < held_back_tsc)
+		return;
+	__atomic_add_fetch(&p->user_ticks, 1, __ATOMIC_RELAXED);
+	tty_program_tick(p->pid);
+}
+
 /* A tick the core spent in a VMM's guest (vmx/vmexit.c): the guest is
  * the process's user context, so the tick counts toward its quantum. */
-void sched_guest_tick(void)
+void sched_guest_tick(uint64_t exited_at)
 {
 	uint32_t me = core_id();
 
 	if (++ticks_in_user[me] >= quantum)
 		need_resched[me] = true;
+	program_tick(me, exited_at);
 }
 
 void sched_mark_idle(bool idle)
@@ -156,6 +196,7 @@ static void wake_sleepers(void)
 static void sched_timer_tick(struct trapframe *tf)
 {
 	uint32_t me = core_id();
+	uint64_t now = rdtsc();
 
 	if (me == 0) {
 		ticks++;
@@ -171,8 +212,10 @@ static void sched_timer_tick(struct trapframe *tf)
 		need_resched[me] = true;
 	/* Back to user space through proc_restartcore: preemption, routine
 	 * KMSGs and signals all happen there. */
-	if (trap_from_user(tf))
+	if (trap_from_user(tf)) {
+		program_tick(me, now);
 		proc_trap_from_user(tf);
+	}
 }
 
 void sched_init(void)

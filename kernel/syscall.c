@@ -365,6 +365,8 @@ long sys_procinfo(SYSCALL_ARGS)
 	info.refcnt = q->refcnt;
 	memcpy(info.name, q->name, sizeof(info.name));
 	strlcpy(info.state_name, proc_state_name(q->state), sizeof(info.state_name));
+	info.user_ticks = q->user_ticks;
+	info.blocked_calls = q->blocked_calls;
 	return copy_to_user(p, a1, &info, sizeof(info));
 }
 

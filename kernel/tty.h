@@ -12,4 +12,8 @@
 /* From the boot CPU's timer tick, interrupts off. */
 void tty_poll(void);
 
+/* From a timer tick that found process pid running outside the kernel (in
+ * user space or in its guest): the scripted ctrl-c counts these. */
+void tty_program_tick(int pid);
+
 #endif

@@ -20,6 +20,8 @@ struct uproc_info {
 	int64_t refcnt;
 	char name[UPROC_NAME_LEN];
 	char state_name[16];
+	uint64_t user_ticks;        /* its user time, in timer ticks */
+	uint64_t blocked_calls;     /* its system calls that blocked */
 };
 
 /* sys_coreinfo: one core (cores). */

@@ -156,6 +156,7 @@ static const char *exit_reason_name(uint32_t reason)
 
 void vmx_vmexit(struct guest_pcore *gpc)
 {
+	uint64_t exited_at = rdtsc(); /* the guest's time ends here (sched.c) */
 	struct proc *p = gpc->proc;
 	uint32_t full = (uint32_t)vmcs_read(VM_EXIT_REASON);
 	uint32_t reason = full & 0xffff;
@@ -181,7 +182,7 @@ void vmx_vmexit(struct guest_pcore *gpc)
 		ticks = this_cpu()->timer_ticks;
 		vmx_be->take_interrupt();
 		if (this_cpu()->timer_ticks != ticks)
-			sched_guest_tick();
+			sched_guest_tick(exited_at);
 		if (!p->sig_pending) {
 			/* The guest goes on, unless proc_restartcore finds a
 			 * routine KMSG or a preemption first. */

@@ -14,6 +14,12 @@
  *   SIG kill9      spawns `kill -9 VMM TICKS` and blocks in waitpid at
  *                  once: another process destroys the VMM from its core.
  *
+ * "While the guest runs": the wait starts once the VMM has settled, that
+ * is, has run a tick outside the kernel (its user time, ps's TICKS: its
+ * setup calls do not give it one) or has blocked in a system call (a
+ * halting guest's VMM sleeps). A VMM whose kernel work is slow (a KVM that emulates ring 0)
+ * would otherwise be signalled before its guest ever ran.
+ *
  * In every case it reports the VMM's status.
  *
  *   init=vmmtest initargs=spin,2,50
@@ -21,6 +27,15 @@
  *   init=vmmtest initargs=spin,kill9,3           (the lab, SIGKILL)
  */
 #include "kernel/user/lib/ulib.h"
+
+static void wait_until_settled(int pid)
+{
+	struct uproc_info info;
+
+	while (procinfo_of(pid, &info) == 0 && info.user_ticks == 0 &&
+	       info.blocked_calls == 0)
+		sleep_ticks(1);
+}
 
 int main(int argc, char **argv)
 {
@@ -40,11 +55,13 @@ int main(int argc, char **argv)
 		printf("vmmtest: vmm pid %d is the foreground: waiting for ctrl-c\n", pid);
 		set_fg(pid);
 	} else if (!strcmp(how, "kill9")) {
+		wait_until_settled(pid);
 		snprintf(args, sizeof(args), "-9 %d %lu", pid, (unsigned long)ticks);
 		killer = spawn("kill", args);
 		if (killer < 0)
 			printf("vmmtest: spawn kill failed: %d\n", killer);
 	} else if (sig) {
+		wait_until_settled(pid);
 		sleep_ticks(ticks);
 		printf("vmmtest: sending signal %d to vmm pid %d\n", sig, pid);
 		if (kill(pid, sig) < 0)

@@ -37,6 +37,17 @@ int proc_destroy(int pid, int code) { return (int)SC2(SYS_proc_destroy, pid, cod
 int sleep_ticks(uint64_t ticks) { return (int)SC1(SYS_sleep, ticks); }
 long read(void *buf, size_t len) { return SC2(SYS_read, buf, len); }
 int procinfo(int slot, struct uproc_info *info) { return (int)SC2(SYS_procinfo, slot, info); }
+int procinfo_of(int pid, struct uproc_info *info)
+{
+	for (int slot = 0;; slot++) {
+		int r = procinfo(slot, info);
+		if (r == -EINVAL)
+			return -ESRCH;
+		if (r == 0 && info->pid == pid)
+			return 0;
+	}
+}
+
 int coreinfo(int core, struct ucore_info *info) { return (int)SC2(SYS_coreinfo, core, info); }
 int set_fg(int pid) { return (int)SC1(SYS_set_fg, pid); }
 int ncores(void) { return (int)SC0(SYS_ncores); }

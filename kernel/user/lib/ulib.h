@@ -37,6 +37,8 @@ int proc_destroy(int pid, int code);
 int sleep_ticks(uint64_t ticks);
 long read(void *buf, size_t len);
 int procinfo(int slot, struct uproc_info *info);
+/* procinfo of the slot that holds pid: 0, or -ESRCH once it is gone. */
+int procinfo_of(int pid, struct uproc_info *info);
 int coreinfo(int core, struct ucore_info *info);
 int set_fg(int pid);
 int ncores(void);
