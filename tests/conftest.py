@@ -35,6 +35,7 @@ STATUS_WORDS = ("success", "panic", "hang", "error")
 def pytest_configure(config):
     config.addinivalue_line("markers", "bochs: boots Bochs (hardware VMX path; slower)")
     config.addinivalue_line("markers", "qemu: boots QEMU")
+    config.addinivalue_line("markers", "kvm: boots QEMU on KVM (skipped where KVM cannot start a VM)")
     config.addinivalue_line("markers", "gdb: drives GDB against a paused QEMU")
     config.addinivalue_line("markers", "host: runs no emulator (even if its name says bochs)")
 
@@ -122,8 +123,8 @@ KVM_UNUSABLE = kvm_unusable()
 needs_kvm = pytest.mark.skipif(KVM_UNUSABLE is not None, reason=str(KVM_UNUSABLE))
 
 
-def on_kvm(*values):
-    return pytest.param(*values, marks=needs_kvm)
+def on_kvm(*values, id=None):
+    return pytest.param(*values, marks=needs_kvm, id=id)
 
 
 def need_kernel():

@@ -140,6 +140,32 @@ def test_abandon_core_lab_crashes_through_the_chain_on_kvm(tmp_path):
 
 
 @needs_kvm
+def test_abandon_core_lab_on_two_kvm_cpus_crashes_on_vs_core(tmp_path):
+    """On two real CPUs the interleaving is the host's, so only what every
+    interleaving shares is checked: V's guest ran before the ctrl-c (the
+    scenario was reached), V was freed, and V's core then cleared a VMCS
+    whose process slot is free and failed the INVEPT of EPTP 0."""
+    from test_lab_abandon_core import LabRun, expect_in_order
+    out, p = lab(tmp_path, "abandon-core", cpus=2)
+    run = LabRun(out, p)
+    assert run.status == "panic", run
+    sig = run.find("signal_deliver", sig="SIGINT")
+    assert sig, run
+    v, core = sig[0]["pid"], sig[0]["cpu"]
+    steps = expect_in_order(run, [
+        ("vm_entry", {"pid": v}),
+        ("signal_deliver", {"pid": v, "sig": "SIGINT"}),
+        ("proc_free", {"pid": v}),
+        ("vmclear", {"pid": 0, "cpu": core}),
+        ("trap", {"vector": "UD", "cpu": core}),
+    ])
+    assert steps[3]["site"].startswith("__abandon_core"), steps[3]
+    # (trace.txt puts the trap before the failed invept that raised it)
+    assert [e for e in run.find("invept", eptp="0x0") if e["cpu"] == core], run
+    assert "[vmcs-cached-at-free]" in run.tracecheck, run.tracecheck
+
+
+@needs_kvm
 @pytest.mark.parametrize("bugs,signal", [("", "INT"), ("abandon_core", "KILL")])
 def test_abandon_core_lab_clean_outcomes_on_kvm(tmp_path, bugs, signal):
     from test_lab_abandon_core import LabRun, check_clean

@@ -218,6 +218,20 @@ def test_sigint_victim_destroys_itself_on_its_own_core(tmp_path, emu, cpus):
     delivered = run.find("signal_deliver", pid=2, sig="SIGINT")
     assert delivered, run.console
     v_core = delivered[0]["cpu"]
+    if emu == "kvm":
+        # Real concurrency: the killer's exit may wake P first, on another
+        # core, and P then reaps V there. What holds in every interleaving:
+        # V destroys itself on its own core, with a __death to that core.
+        steps = expect_sequence(run, [
+            ("signal_deliver", {"pid": 2, "sig": "SIGINT", "cpu": v_core}),
+            ("proc_destroy", {"pid": 2, "state": "RUNNING_S", "cpu": v_core}),
+            ("kmsg_send", {"handler": "__death", "type": "routine", "cpu": v_core}),
+            ("proc_state", {"pid": 2, "new": "DYING", "cpu": v_core}),
+            ("kmsg_dispatch_begin", {"handler": "__death", "cpu": v_core}),
+        ])
+        assert steps[2]["dst"] == str(v_core), steps[2]["line"]
+        assert run.find("reap", parent=1, child=2) and run.find("proc_free", pid=2)
+        return
     steps = reference_chain(run, v=2, p=1, sig="SIGINT", exact=cpus == 1, cpu=v_core)
     # __death and __launch_kthread went to that same core, without an IPI.
     for s in steps:
@@ -338,9 +352,11 @@ def test_exec_replaces_the_program_under_the_same_pid(tmp_path, emu, cpus):
 @pytest.mark.parametrize("cpus", [1, 2])
 def test_process_model_ktests(tmp_path, cpus):
     run = boot(tmp_path, cpus, "ktest=" + ",".join(PROC_KTESTS), "ktest")
+    multi = {"kmsg_routine_to_other_core_runs_there"} if cpus == 1 else set()
     for name in PROC_KTESTS:
-        assert f"KTEST PASS {name}" in run.console, run.console
-    assert f"KTEST DONE {len(PROC_KTESTS)} passed, 0 failed" in run.console
+        verdict = "SKIP" if name in multi else "PASS"
+        assert f"KTEST {verdict} {name}" in run.console, run.console
+    assert f"KTEST DONE {len(PROC_KTESTS) - len(multi)} passed, 0 failed" in run.console
     assert run.status == "success"
 
 
@@ -407,14 +423,16 @@ def test_shell_foreground_ctrl_c_kill9_ps_cores(emu, cpus):
         con.expect(r"^\$ ")
         con.send("spin &\r")
         pid = int(con.expect(r"^\[(\d+)\] spin").group(1))
-        # The child may print before the shell does: any line of it will do.
-        con.expect(rf"spin: pid {pid} (still )?spinning")
+        # Its second line comes after 50 million loops of its own.
+        con.expect(rf"spin: pid {pid} still spinning")
         con.send("ps\r")
         # The background spinner: parent's list, scheduler, owning, cur_proc
-        # when running (4), or 2 while it waits for a core.
-        m = con.expect(rf"^\s+{pid}\s+1 (\S+)\s+-?\d+\s+(\d+) spin")
+        # when running (4), or 2 while it waits for a core. Those loops
+        # took it ticks of user time (TICKS).
+        m = con.expect(rf"^\s+{pid}\s+1 (\S+)\s+-?\d+\s+(\d+)\s+(\d+) spin")
         assert m.group(1) in ("RUNNING_S", "RUNNABLE_S")
         assert int(m.group(2)) == (4 if m.group(1) == "RUNNING_S" else 2)
+        assert int(m.group(3)) > 0, m.group(0)
         con.expect(r"^\$ ")
         con.send("cores\r")
         con.expect(r"CORE CUR_PROC OWNING_PROC KTHREAD")
