@@ -25,6 +25,7 @@
  */
 #include "kernel/arch/x86_64/vectors.h"
 #include "kernel/arch/x86_64/gdt.h"
+#include "kernel/arch/x86_64/trapframe_asm.h"
 
 /* struct per_cpu_info offsets (kernel/percpu.h asserts them). */
 #define PCPU_SYSCALL_KSTACK   8
@@ -71,21 +72,7 @@ syscall_entry_compat:
 sysret_to_user:
 	cli
 	movq %rdi, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	POP_GPRS
 	/* vector, error, rip, cs, rflags: RCX and R11 already hold rip and
 	 * rflags; then the user RSP. */
 	movq 5*8(%rsp), %rsp

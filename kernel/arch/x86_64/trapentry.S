@@ -15,9 +15,7 @@
  * and swapped back on exit, so %gs always reaches per_cpu_info in the kernel.
  */
 #include "kernel/arch/x86_64/vectors.h"
-
-/* struct trapframe offset of CS, counted from the vector field. */
-#define TF_CS_FROM_VECTOR 24
+#include "kernel/arch/x86_64/trapframe_asm.h"
 
 	.macro TRAP_STUB n
 	.balign 16
@@ -56,21 +54,7 @@ trap_common:
 	 * hardware part of the frame, vector and error code itself. */
 	.globl trap_save_regs
 trap_save_regs:
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	PUSH_GPRS
 	/* The CPU aligned RSP to 16 before its pushes; 22 quadwords since
 	 * keep it aligned for the C call. */
 	cld
@@ -83,21 +67,7 @@ trap_save_regs:
 	movq %rsp, %rdi
 trap_return:
 	movq %rdi, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	POP_GPRS
 	testb $3, TF_CS_FROM_VECTOR(%rsp)
 	jz 2f
 	swapgs
