@@ -75,22 +75,28 @@ enum vmx_insn_error {
 #define INVEPT_SINGLE_CONTEXT		1
 #define INVEPT_ALL_CONTEXT		2
 
-/* --- Basic exit reasons (SDM appendix C) --- */
+/* --- Basic exit reasons (SDM appendix C) ---
+ * The trace names them from TRACE_ENUM(vm_exit_reason) in events.def;
+ * vmx/vmx_fail.c checks that the two lists agree. */
+#define VMX_EXIT_REASONS(X)        \
+	X(EXCEPTION_NMI, 0)        \
+	X(EXTERNAL_INTERRUPT, 1)   \
+	X(TRIPLE_FAULT, 2)         \
+	X(INTERRUPT_WINDOW, 7)     \
+	X(CPUID, 10)               \
+	X(HLT, 12)                 \
+	X(VMCALL, 18)              \
+	X(CR_ACCESS, 28)           \
+	X(IO, 30)                  \
+	X(RDMSR, 31)               \
+	X(WRMSR, 32)               \
+	X(ENTRY_BAD_GUEST, 33)     \
+	X(EPT_VIOLATION, 48)       \
+	X(EPT_MISCONFIG, 49)
 enum vmx_exit_reason {
-	EXIT_REASON_EXCEPTION_NMI = 0,
-	EXIT_REASON_EXTERNAL_INTERRUPT = 1,
-	EXIT_REASON_TRIPLE_FAULT = 2,
-	EXIT_REASON_INTERRUPT_WINDOW = 7,
-	EXIT_REASON_CPUID = 10,
-	EXIT_REASON_HLT = 12,
-	EXIT_REASON_VMCALL = 18,
-	EXIT_REASON_CR_ACCESS = 28,
-	EXIT_REASON_IO = 30,
-	EXIT_REASON_RDMSR = 31,
-	EXIT_REASON_WRMSR = 32,
-	EXIT_REASON_ENTRY_BAD_GUEST = 33,
-	EXIT_REASON_EPT_VIOLATION = 48,
-	EXIT_REASON_EPT_MISCONFIG = 49,
+#define X(name, n) EXIT_REASON_##name = (n),
+	VMX_EXIT_REASONS(X)
+#undef X
 };
 #define EXIT_REASON_ENTRY_FAILED	(1u << 31)
 

@@ -27,6 +27,26 @@ _Static_assert(VMXI_VMXON == TRACE_vmx_insn_VMXON && VMXI_VMCLEAR == TRACE_vmx_i
 	       VMXI_VMRESUME == TRACE_vmx_insn_VMRESUME,
 	       "VMXI_* (vmx_asm.h) and the vmx_insn enum (events.def) must agree");
 
+/* The exit reasons vmx_arch.h knows are the trace's, number for number,
+ * and the trace names no other (kernel/trace_enums.c does the same for
+ * the core kernel's enums). */
+#define X(name, n)                                                            \
+	_Static_assert((int)TRACE_vm_exit_reason_##name == (n),               \
+		       "trace/events.def: vm_exit_reason " #name " is not " #n);
+VMX_EXIT_REASONS(X)
+#undef X
+enum {
+	EXIT_REASONS_KNOWN = 0
+#define X(name, n) + 1
+	VMX_EXIT_REASONS(X)
+#undef X
+	, EXIT_REASONS_TRACED = 0
+#define TRACE_ENUM_VAL(e, v, x) + (TRACE_ENUM_##e == TRACE_ENUM_vm_exit_reason)
+#include "trace/events.def"
+};
+_Static_assert(EXIT_REASONS_KNOWN == EXIT_REASONS_TRACED,
+	       "trace/events.def names a vm_exit_reason that vmx/vmx_arch.h does not have");
+
 /* The operand of the VMX instruction in progress on each core. */
 static struct {
 	unsigned insn;
