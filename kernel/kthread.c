@@ -18,6 +18,7 @@
 #include "kernel/kthread.h"
 #include "kernel/kmsg.h"
 #include "kernel/proc.h"
+#include "kernel/proc_current.h"
 #include "kernel/percpu.h"
 #include "kernel/mm.h"
 #include "kernel/printk.h"
@@ -241,7 +242,6 @@ __attribute__((noinline)) void restart_kthread(struct kthread *kt)
 {
 	struct per_cpu_info *pcpui = this_cpu();
 	struct kthread *cur = pcpui->cur_kthread;
-	struct proc *old;
 
 	if (irqs_enabled())
 		panic("restart_kthread: interrupts on");
@@ -257,14 +257,8 @@ __attribute__((noinline)) void restart_kthread(struct kthread *kt)
 			/* Already loaded: cur_proc has its own ref. */
 			proc_decref(kt->proc, PROC_REF_KTHREAD);
 		} else {
-			/* Load our page tables before the old cur_proc can go. */
-			proc_arch_load_cr3(kt->proc->cr3, kt->proc->pid);
-			old = pcpui->cur_proc;
-			trace_cur_proc(old ? old->pid : 0, kt->proc->pid);
 			/* The kthread's counted ref becomes cur_proc's. */
-			pcpui->cur_proc = kt->proc;
-			if (old)
-				proc_decref(old, PROC_REF_CUR_PROC);
+			__set_proc_current(kt->proc);
 		}
 		kt->proc = NULL;
 	}

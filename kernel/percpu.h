@@ -45,8 +45,9 @@ struct per_cpu_info {
 	uintptr_t boot_stack_top;   /* the stack this CPU came up on */
 
 	/* ---- process model (kernel/proc.c, kmsg.c, kthread.c) ----
-	 * Change cur_proc/owning_proc only through proc.c (each change is
-	 * traced and moves a counted ref), cur_kthread only through kthread.c. */
+	 * Change cur_proc only through __set_proc_current (proc_current.h),
+	 * owning_proc only in proc_core.c, cur_kthread only in kthread.c:
+	 * each change is traced and moves a counted ref. */
 	struct proc *cur_proc;      /* whose address space is loaded (ref) */
 	struct proc *owning_proc;   /* who should run on this core (ref) */
 	uint32_t owning_vcoreid;

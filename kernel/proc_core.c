@@ -15,6 +15,7 @@
  *                core abandons it (abandon_core, also from an idle core).
  */
 #include "kernel/proc.h"
+#include "kernel/proc_current.h"
 #include "kernel/sched.h"
 #include "kernel/signal.h"
 #include "kernel/kmsg.h"
@@ -45,11 +46,7 @@ __attribute__((noinline)) void proc_set_cur_proc(struct proc *p)
 	if (old == p)
 		return;
 	proc_incref(p, PROC_REF_CUR_PROC);
-	proc_arch_load_cr3(p->cr3, p->pid);
-	trace_cur_proc(old ? old->pid : 0, p->pid);
-	pcpui->cur_proc = p;
-	if (old)
-		proc_decref(old, PROC_REF_CUR_PROC);
+	__set_proc_current(p);
 }
 
 static void set_owning_proc(struct proc *p, uint32_t vcoreid)
@@ -85,10 +82,7 @@ __attribute__((noinline)) void __abandon_core(void)
 
 	trace_abandon_core(old->pid);
 	__abandon_core_arch();
-	proc_arch_load_cr3(proc_arch_boot_cr3(), 0);
-	trace_cur_proc(old->pid, 0);
-	pcpui->cur_proc = NULL;
-	proc_decref(old, PROC_REF_CUR_PROC);
+	__set_proc_current(NULL);
 }
 
 /* Leave whatever address space is loaded: nobody owns this core now. */
