@@ -4,7 +4,7 @@
 #       runs the lab's scenario; writes out/lab-NAME/ (console, status,
 #       trace.raw, trace.txt, trace.perfetto-trace, PNG plots) and a summary.
 #       BUGS unset: the lab's own flags; BUGS= (empty): every flag off.
-#   make grade-abandon-core [GRADE_BUGS=abandon_core] [GRADE_BASE=commit]
+#   make grade-abandon-core [GRADE_BUGS=abandon_core] [GRADE_BASE=commit] [EMU=..] [CPUS=N]
 #       grades a student's fix of the abandon_core bug (labs/abandon-core/README.md)
 #   make grade-tracing-basics [ANSWERS=labs/tracing-basics/answers.txt]
 #   make run|qemu|gdb LAB=NAME [BUGS=...] [SIGNAL=...]
@@ -30,7 +30,7 @@ GRADE_BUGS ?= abandon_core
 GRADE_BASE ?= HEAD
 grade-abandon-core:
 	@$(PYTHON) tools/lab/grade_abandon_core.py --bugs '$(GRADE_BUGS)' --base '$(GRADE_BASE)' \
-		--emu $(EMU)
+		--emu $(EMU) --cpus $(CPUS)
 
 ANSWERS ?= labs/tracing-basics/answers.txt
 grade-tracing-basics:
