@@ -115,7 +115,7 @@ void trap_fatal(struct trapframe *tf)
 	if (!panic_begin())
 		halt_forever();
 	/* A VMX wrapper's ud2 says which instruction failed, and how (its
-	 * trace records go right after the trap's). */
+	 * trace records went in just before the trap's: trap_dispatch). */
 	vmx_report_fail(tf);
 	/* The trap itself is already in the trace (trap_dispatch); the panic
 	 * record follows it, before the report and the flush. */
@@ -139,6 +139,9 @@ void trap_dispatch(struct trapframe *tf)
 	 * real VMX (vmx/backend_emu.c). */
 	if (tf->cs == GDT_UCODE32)
 		vmx_emu_guest_trap(tf, h);
+	/* A VMX wrapper's ud2: the failed instruction's records first. */
+	if (tf->vector == T_INVALID_OP)
+		vmx_trace_fail(tf);
 	trace_trap_enter(tf);
 	if (h) {
 		h(tf);

@@ -115,13 +115,14 @@ def check_crash_chain(run):
         # 10: on V's core (P may have run, and left, another core since)
         ("abandon_core", {"pid": p, "cpu": sig[0]["cpu"]}),
         ("vmclear", {"pid": 0}),                                     # 11: gpc->proc is a FREE slot
-        ("trap", {"vector": "UD"}),
+        ("invept", {"eptp": "0x0", "how": "VMfailInvalid"}),         # the cause, then
+        ("trap", {"vector": "UD"}),                                  # the trap it raised
     ])
     # This kernel: the reap's children-list ref is V's last (step 9).
     last = steps[14]
     assert last["reason"] == "CHILDREN" and last["site"].startswith("__proc_disown_child"), last
     assert steps[12]["site"].startswith("restart_kthread"), steps[12]
-    assert "invept" in steps[19]["rip"], steps[19]
+    assert "invept" in steps[20]["rip"], steps[20]
     assert steps[18]["site"].startswith("__abandon_core"), steps[18]
     # The whole chain on V's core, and V's VMCS was never cleared while V lived.
     assert len({s["cpu"] for s in steps[1:]}) == 1, [s["line"] for s in steps]
@@ -251,7 +252,10 @@ def test_qemu_four_cpus_crashes_on_vs_core_because_the_free_comes_first(tmp_path
     assert last["reason"] == "LOOKUP" and last["site"].startswith("tty_poll") and last["cpu"] == 0, last
     after = [e for e in run.events if e["ts"] > ab["ts"] and e["cpu"] == core]
     assert after[0]["event"] == "vmclear" and after[0]["pid"] == "0", after[:3]
-    assert after[1]["event"] == "trap" and after[1]["vector"] == "UD" and "invept" in after[1]["rip"], after[:3]
+    # The failed INVEPT (with EPTP 0), its vmx_insn_fail, then the trap it raised.
+    assert after[1]["event"] == "invept" and after[1]["eptp"] == "0x0", after[:4]
+    assert after[2]["event"] == "vmx_insn_fail" and after[2]["insn"] == "INVEPT", after[:4]
+    assert after[3]["event"] == "trap" and after[3]["vector"] == "UD" and "invept" in after[3]["rip"], after[:4]
     assert re.search(r"\[vmcs-cached-at-free\]: pid %s freed while CPU %d still caches the VMCS"
                      % (v, core), run.tracecheck), run.tracecheck
 

@@ -67,7 +67,10 @@ void vmx_vmexit(struct guest_pcore *gpc) __attribute__((noreturn));
 /* The operand of the VMX instruction this core is executing, kept so the
  * Invalid Opcode report and the trace can name it after a VMfail. */
 void vmx_note_insn(unsigned insn, uint64_t operand);
-/* For vmx_clear_vmcs: whose VMCS, and who asked, should INVEPT fail. */
+/* For vmx_clear_vmcs: whose VMCS, and who asked, for INVEPT's record. */
 void vmx_note_owner(int pid, void *site);
+/* The INVEPT just noted returned: trace it (vmx_fail.c traces the ones
+ * that fail, from their trap). */
+void vmx_invept_succeeded(void);
 
 #endif

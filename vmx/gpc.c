@@ -56,8 +56,7 @@ static void __vmx_clear_vmcs(unsigned why, uint32_t requester, void *site)
 		vmx_be->vmclear(vmcs);
 		uint64_t eptp = gpc_get_eptp(gpc);
 		vmx_be->invept(INVEPT_SINGLE_CONTEXT, eptp);
-		trace_invept(pid, eptp, 0, site, TRACE_vmfail_VMsucceed,
-			     TRACE_invept_type_single_context);
+		vmx_invept_succeeded();
 		vmx_note_owner(0, NULL);
 		gpc->should_vmresume = false;
 		/* The waiting core may VMPTRLD once it reads -1: the clear

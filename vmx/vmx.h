@@ -34,9 +34,13 @@ const char *vmx_backend_name(void);
 void vmx_emu_guest_trap(struct trapframe *tf, trap_handler_t handler)
 	__attribute__((noreturn));
 
+/* If tf is the ud2 of a VMX wrapper: trace the instruction's failure
+ * (its invept record for an INVEPT, then vmx_insn_fail). trap.c calls it
+ * before it traces the trap, so the cause comes before the effect. */
+void vmx_trace_fail(const struct trapframe *tf);
 /* trap.c's fatal report: if tf is the ud2 of a VMX wrapper, print which
  * instruction failed and how (VMfailInvalid, or VMfailValid with the
- * VM-instruction error), trace it, and return true. */
+ * VM-instruction error), and return true. */
 bool vmx_report_fail(const struct trapframe *tf);
 
 /* The VMM's system calls (sys_vmm_map, sys_vmm_gpc_create, sys_vmm_run)

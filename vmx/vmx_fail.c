@@ -102,30 +102,75 @@ static const char *vm_error_text(uint32_t err)
 	}
 }
 
-bool vmx_report_fail(const struct trapframe *tf)
+/* The wrapper whose ud2 raised tf, or NULL if tf is no VMX failure. */
+static const struct vmx_fail_site *fail_site(const struct trapframe *tf)
 {
 	const struct vmx_fail_site *s;
 
 	if (tf->vector != 6 || trap_from_user(tf) || !vmx_be)
-		return false;
+		return NULL;
 	for (s = __vmx_fail_sites_start; s < __vmx_fail_sites_end; s++)
 		if (s->rip == tf->rip)
-			break;
-	if (s == __vmx_fail_sites_end)
-		return false;
+			return s;
+	return NULL;
+}
 
-	uint64_t operand = insn_note[core_id()].operand;
+/* How the failed instruction failed, from the flags its tail trapped on. */
+static bool failed_valid(const struct trapframe *tf, uint32_t *err)
+{
 	bool valid = (tf->rflags & RFLAGS_ZF) && !(tf->rflags & RFLAGS_CF);
-	/* VMfailValid guarantees a current VMCS, so this VMREAD succeeds. */
-	uint32_t err = valid ? (uint32_t)vmcs_read(VM_INSTRUCTION_ERROR) : 0;
-	unsigned how = valid ? TRACE_vmfail_VMfailValid : TRACE_vmfail_VMfailInvalid;
+	uint32_t me = core_id();
+	typeof(insn_note[0]) failed = insn_note[me];
 
+	/* VMfailValid guarantees a current VMCS, so this VMREAD succeeds. It
+	 * notes itself as the instruction in progress: put the failed one's
+	 * note back. */
+	*err = valid ? (uint32_t)vmcs_read(VM_INSTRUCTION_ERROR) : 0;
+	insn_note[me] = failed;
+	return valid;
+}
+
+/* The one place the invept event is emitted, for the INVEPT this core
+ * just ran: its operand (vmx_note_insn), whose GPC and who asked
+ * (vmx_note_owner), how it ended and its error number (0 but for
+ * VMfailValid). */
+static void trace_invept_outcome(unsigned how, uint32_t err)
+{
+	uint32_t me = core_id();
+
+	trace_invept(insn_note[me].pid, insn_note[me].operand, err, insn_note[me].site, how,
+		     TRACE_invept_type_single_context);
+}
+
+void vmx_invept_succeeded(void)
+{
+	trace_invept_outcome(TRACE_vmfail_VMsucceed, 0);
+}
+
+void vmx_trace_fail(const struct trapframe *tf)
+{
+	const struct vmx_fail_site *s = fail_site(tf);
+	uint32_t me = core_id(), err;
+
+	if (!s)
+		return;
+	unsigned how = failed_valid(tf, &err) ? TRACE_vmfail_VMfailValid
+					      : TRACE_vmfail_VMfailInvalid;
 	if (s->insn == VMXI_INVEPT)
-		trace_invept(insn_note[core_id()].pid, operand, err, insn_note[core_id()].site, how,
-			     TRACE_invept_type_single_context);
-	trace_vmx_insn_fail(s->insn, how, err, (void *)tf->rip, operand);
-	printk("VMX: %s failed (operand %lx): %s", insn_name((unsigned)s->insn), operand,
-	       valid ? "VMfailValid" : "VMfailInvalid (no current VMCS)");
+		trace_invept_outcome(how, err);
+	trace_vmx_insn_fail(s->insn, how, err, (void *)tf->rip, insn_note[me].operand);
+}
+
+bool vmx_report_fail(const struct trapframe *tf)
+{
+	const struct vmx_fail_site *s = fail_site(tf);
+	uint32_t err;
+
+	if (!s)
+		return false;
+	bool valid = failed_valid(tf, &err);
+	printk("VMX: %s failed (operand %lx): %s", insn_name((unsigned)s->insn),
+	       insn_note[core_id()].operand, valid ? "VMfailValid" : "VMfailInvalid (no current VMCS)");
 	if (valid)
 		printk(", VM-instruction error %u: %s", err, vm_error_text(err));
 	printk(" [%s backend]\n", vmx_be->name);
