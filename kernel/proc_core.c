@@ -194,7 +194,7 @@ void proc_restartcore(void)
 		}
 		break;
 	}
-	sched_resume_program();
+	sched_resume_program(pcpui->cur_ctx->tf.rip);
 	__proc_startcore(pcpui->owning_proc, pcpui->cur_ctx);
 }
 

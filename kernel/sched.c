@@ -134,29 +134,36 @@ bool sched_should_preempt(void)
  *
  * The LAPIC cannot tell: on that KVM the timer shows in IRR only as the
  * guest reaches ring 3, after the last kernel instruction (measured). So
- * the core notes the TSC as it goes back to the process, and a tick that
- * arrives within an eighth of a tick period of that is the held-back one
- * (a real one that lands so soon loses at most that eighth).
+ * the core notes where and when it resumes the process (user RIP, or the
+ * guest's RIP at VM entry, and the TSC), and a tick that finds it at that
+ * very RIP within half a tick period is the held-back one. A real tick
+ * that lands there so soon, before one instruction has run, is lost.
+ * (Time alone was not enough: on the emulating KVM the path from the
+ * resume to ring 3 took more than an eighth of a period under load.)
  */
-static uint64_t resumed_at[MAX_CPUS];  /* TSC as the core last resumed a process */
-static uint64_t held_back_tsc;         /* the window, in TSC ticks */
+static uint64_t resumed_at[MAX_CPUS];   /* TSC as the core last resumed a process */
+static uint64_t resumed_rip[MAX_CPUS];  /* and the RIP it resumed at */
+static uint64_t held_back_tsc;          /* the window, in TSC ticks */
 
-void sched_resume_program(void)
+void sched_resume_program(uint64_t rip)
 {
-	resumed_at[core_id()] = rdtsc();
+	uint32_t me = core_id();
+
+	resumed_rip[me] = rip;
+	resumed_at[me] = rdtsc();
 }
 
-/* A tick that found the owning process outside the kernel; `when` is the
- * TSC at the interrupt (for a guest: at its VM exit). */
-static void program_tick(uint32_t me, uint64_t when)
+/* A tick that found the owning process outside the kernel, at `rip`;
+ * `when` is the TSC at the interrupt (for a guest: at its VM exit). */
+static void program_tick(uint32_t me, uint64_t when, uint64_t rip)
 {
 	struct proc *p = this_cpu()->owning_proc;
 
 	/* Set here, not in sched_init: the TSC is calibrated after it. A tick
 	 * means the timer runs, so its rate is not 0. */
 	if (!held_back_tsc)
-		held_back_tsc = tsc_khz() * 1000 / lapic_timer_hz() / 8;
-	if (when - resumed_at[me] < held_back_tsc)
+		held_back_tsc = tsc_khz() * 1000 / lapic_timer_hz() / 2;
+	if (rip == resumed_rip[me] && when - resumed_at[me] < held_back_tsc)
 		return;
 	__atomic_add_fetch(&p->user_ticks, 1, __ATOMIC_RELAXED);
 	tty_program_tick(p->pid);
@@ -164,13 +171,13 @@ static void program_tick(uint32_t me, uint64_t when)
 
 /* A tick the core spent in a VMM's guest (vmx/vmexit.c): the guest is
  * the process's user context, so the tick counts toward its quantum. */
-void sched_guest_tick(uint64_t exited_at)
+void sched_guest_tick(uint64_t exited_at, uint64_t guest_rip)
 {
 	uint32_t me = core_id();
 
 	if (++ticks_in_user[me] >= quantum)
 		need_resched[me] = true;
-	program_tick(me, exited_at);
+	program_tick(me, exited_at, guest_rip);
 }
 
 void sched_mark_idle(bool idle)
@@ -213,7 +220,7 @@ static void sched_timer_tick(struct trapframe *tf)
 	/* Back to user space through proc_restartcore: preemption, routine
 	 * KMSGs and signals all happen there. */
 	if (trap_from_user(tf)) {
-		program_tick(me, now);
+		program_tick(me, now, tf->rip);
 		proc_trap_from_user(tf);
 	}
 }

@@ -25,10 +25,10 @@ struct proc *sched_pick(void);
 bool sched_should_preempt(void);
 void sched_mark_idle(bool idle);
 /* A timer tick taken while the core ran a VMM's guest (vmx/). */
-void sched_guest_tick(uint64_t exited_at);
-/* proc_restartcore, just before it resumes the owning process (in user
- * space or its guest). */
-void sched_resume_program(void);
+void sched_guest_tick(uint64_t exited_at, uint64_t guest_rip);
+/* Just before the core resumes the owning process at rip: proc_restartcore
+ * for user space, vmx_pop_vm_ctx again with the guest's RIP. */
+void sched_resume_program(uint64_t rip);
 /* Ticks of the boot CPU's timer since boot: the clock of sys_sleep. */
 uint64_t sched_ticks(void);
 

@@ -111,8 +111,10 @@ void vmx_pop_vm_ctx(struct user_context *ctx)
 	vmx_load_guest_pcore(gpc);
 	vmcs_setup_host_entry(tss_of(core_id())->rsp[0] & ~0xfull);
 	bool launch = !gpc->should_vmresume;
+	uint64_t guest_rip = vmcs_read(GUEST_RIP);
 	trace_vm_entry(p->pid, gpc, launch ? TRACE_vm_entry_kind_launch : TRACE_vm_entry_kind_resume,
-		       gpc->gpcid, vmcs_read(GUEST_RIP));
+		       gpc->gpcid, guest_rip);
+	sched_resume_program(guest_rip);
 	vmx_be->enter(gpc, launch);
 }
 
@@ -182,7 +184,7 @@ void vmx_vmexit(struct guest_pcore *gpc)
 		ticks = this_cpu()->timer_ticks;
 		vmx_be->take_interrupt();
 		if (this_cpu()->timer_ticks != ticks)
-			sched_guest_tick(exited_at);
+			sched_guest_tick(exited_at, rip);
 		if (!p->sig_pending) {
 			/* The guest goes on, unless proc_restartcore finds a
 			 * routine KMSG or a preemption first. */
