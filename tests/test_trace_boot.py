@@ -1,4 +1,4 @@
-"""Boot tests of tracing (issue 3): scripted runs of the real kernel.
+"""Boot tests of tracing: scripted runs of the real kernel.
 
 - QEMU with 4 CPUs: the trace has events from every CPU and no lost record,
   its header says 4 CPUs, a calibrated TSC and the kernel's build id.

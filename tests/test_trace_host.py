@@ -1,4 +1,4 @@
-"""Host unit tests of the trace core (issue 3).
+"""Host unit tests of the trace core.
 
 Each C test of build/bin/trace_host_test (tests/trace_host_test.c: rings,
 nesting, the round trip of every event in trace/events.def, the extractor

@@ -37,7 +37,7 @@ static void vmx_proc_free(struct proc *p)
 }
 
 static const struct proc_vmx_ops vmx_proc_ops = {
-	.clear_vmcs = vmx_clear_vmcs,
+	.vmx_clear_vmcs = vmx_clear_vmcs,
 	.proc_free = vmx_proc_free,
 	.pop_vm_ctx = vmx_pop_vm_ctx,
 };

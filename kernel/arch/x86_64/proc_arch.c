@@ -24,8 +24,8 @@ void proc_register_vmx_ops(const struct proc_vmx_ops *ops)
 void __clear_owning_proc(uint32_t coreid)
 {
 	(void)coreid;
-	if (!bug_on(BUG_ABANDON_CORE) && vmx_ops && vmx_ops->clear_vmcs)
-		vmx_ops->clear_vmcs();
+	if (!bug_on(BUG_ABANDON_CORE) && vmx_ops && vmx_ops->vmx_clear_vmcs)
+		vmx_ops->vmx_clear_vmcs();
 }
 
 /* The 2017 ordering, put back by bugs=abandon_core: clear the VMCS when
@@ -34,8 +34,8 @@ void __clear_owning_proc(uint32_t coreid)
  * restart breaks both (REFERENCE-SCENARIO.md step 8). */
 void __abandon_core_arch(void)
 {
-	if (bug_on(BUG_ABANDON_CORE) && vmx_ops && vmx_ops->clear_vmcs)
-		vmx_ops->clear_vmcs();
+	if (bug_on(BUG_ABANDON_CORE) && vmx_ops && vmx_ops->vmx_clear_vmcs)
+		vmx_ops->vmx_clear_vmcs();
 }
 
 void proc_arch_free(struct proc *p)

@@ -12,8 +12,8 @@
  *       abandon_core (2017's ordering) the VMCLEAR happens here instead.
  *   proc_arch_free(p)  __proc_free() calls it: free GPCs and VMCS pages,
  *       zero the EPT pointer.
- *   proc_arch_pop_vm_ctx(ctx)  proc_restartcore() resumes a USER_CTX_VM
- *       context through it (VM entry instead of iretq).
+ * and proc_restartcore() resumes a USER_CTX_VM context through
+ * proc_vmx_ops.pop_vm_ctx (a VM entry instead of iretq), set by vmx/.
  */
 #ifndef KERNEL_ARCH_X86_64_PROC_ARCH_H
 #define KERNEL_ARCH_X86_64_PROC_ARCH_H
@@ -26,7 +26,7 @@ struct proc;
 struct proc_vmx_ops {
 	/* VMCLEAR this core's lazily held VMCS (gpc_to_clear_to), if any,
 	 * then INVEPT its EPT: Akaros's vmx_clear_vmcs(). */
-	void (*clear_vmcs)(void);
+	void (*vmx_clear_vmcs)(void);
 	/* Free everything VMX hung on p (GPCs, VMCS pages, EPT). */
 	void (*proc_free)(struct proc *p);
 	/* Enter the guest of a USER_CTX_VM context; never returns. */
