@@ -1,4 +1,4 @@
-"""The abandon_core lab behaves as labs/abandon-core/README.md says.
+"""The abandon_core lab behaves as labs/abandon-core/README.md and INSTRUCTOR.md say.
 
 Runs the lab through its own driver (tools/lab/lab.py, what `make
 lab-abandon-core` runs) and checks the outcomes from the trace (tracecat's
@@ -230,7 +230,7 @@ def check_lookup_dropped_before_the_signal(run):
 
 
 def test_qemu_two_cpus_crashes_on_vs_core_because_tty_poll_let_go_first(tmp_path_factory):
-    """Measured (README table): QEMU, 2 CPUs: the poked core 1 runs V and
+    """Measured (INSTRUCTOR.md, answer 9): QEMU, 2 CPUs: the poked core 1 runs V and
     the whole chain; core 0's tty_poll dropped its LOOKUP ref before V took
     the signal, so the reap's CHILDREN put on core 1 frees V with core 1's
     slot holding it. (Before system calls entered through SYSCALL, core 0
@@ -293,7 +293,7 @@ def test_bochs_invept_is_vmfailinvalid(tmp_path_factory):
 
 
 def test_bochs_two_cpus_crashes_on_the_vmms_core(tmp_path_factory):
-    """README: on Bochs with 2 CPUs the VMM runs on core 1, and so does the
+    """Measured (INSTRUCTOR.md, answer 9): on Bochs with 2 CPUs the VMM runs on core 1, and so does the
     whole chain: ctrl-c is polled on core 0, the signal goes to core 1,
     and tty_poll's LOOKUP ref is gone before the signal is taken."""
     assert check_lookup_dropped_before_the_signal(lab(tmp_path_factory, emu="bochs", cpus=2)) == 1
