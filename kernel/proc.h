@@ -9,7 +9,7 @@
  * owned (poisoned) and resets the slot (state PROC_FREE, EPTP 0, refcount 0),
  * so that a stale weak pointer into the slot reads EPTP 0, as in Akaros.
  *
- * Who holds a ref on a live process (the "V refs" of REFERENCE-SCENARIO.md):
+ * Who holds a ref on a live process (V's refs in the abandon-core chain):
  *   CREATE    the creator, until it has published the proc
  *   CHILDREN  the parent's children list, until waitpid reaps it
  *   SCHED     the scheduler, from registration until proc_destroy

@@ -4,7 +4,7 @@
  *   SIGINT, SIGTERM  the victim destroys *itself*, from its own core: its
  *       handler (the user library installs one that calls
  *       sys_proc_destroy(getpid())) runs at its next return to user space.
- *       This is the ctrl-c path of REFERENCE-SCENARIO.md. With no handler
+ *       This is the ctrl-c path of the abandon-core lab. With no handler
  *       the kernel does the same at that point, still on the victim's core.
  *   SIGKILL  the sender destroys the victim at once, from the sender's core.
  */

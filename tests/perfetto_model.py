@@ -1,6 +1,6 @@
 """perfetto_model: decode a .perfetto-trace with python-protobuf (from our
 trimmed tools/perfetto/perfetto_trace.proto, compiled by protoc at test time)
-and check it the way Perfetto's importer reads it (shared/PERFETTO-NOTES.md):
+and check it the way Perfetto's importer reads it (Perfetto's documented import rules):
 
 - every packet has trusted_packet_sequence_id != 0; the first packet of the
   sequence clears incremental state; packets that use interned data or the

@@ -368,7 +368,7 @@ def test_lazy_vmcs_slot_at_vmm_free(env, tmp_path, bugs):
 
     Without the flag the slot is already empty there: clear_owning_proc
     cleared it while owning_proc still pinned the GPC (the invariant of
-    REFERENCE-SCENARIO.md). With the flag it still names the VMM's GPC;
+    the abandon-core chain). With the flag it still names the VMM's GPC;
     once __proc_free is done, tk-cpus must show it dangling from the
     kernel's real freed state (GPC slot released, VMCS page poisoned,
     gpc->proc a FREE slot reading EPTP 0), and the next vmx_clear_vmcs

@@ -5,7 +5,7 @@ lab-abandon-core` runs) and checks the outcomes from the trace (tracecat's
 text and tracecheck), not only from the console:
 
   SIGINT, flag on    Invalid Opcode in the INVEPT wrapper, EPTP 0, after the
-                     whole chain of REFERENCE-SCENARIO.md, in order
+                     whole chain of INSTRUCTOR.md, in order
   SIGINT, flag off   clean; the VMM's VMCS cleared before it is freed
   SIGKILL, on / off  clean
 
@@ -86,7 +86,7 @@ def expect_in_order(run, steps):
 
 
 def check_crash_chain(run):
-    """REFERENCE-SCENARIO.md steps 2-11, in order, on one core."""
+    """The chain's steps 2-11 (INSTRUCTOR.md), in order, on one core."""
     assert run.status == "panic", run
     sig = run.find("signal_deliver", sig="SIGINT")
     assert sig, run
@@ -277,7 +277,7 @@ def test_bochs_sigint_flag_on_crashes_through_the_chain(tmp_path_factory):
 
 
 def test_bochs_invept_is_vmfailinvalid(tmp_path_factory):
-    """Not Akaros's VMfailValid error 28 (REFERENCE-SCENARIO.md): the SDM's
+    """Not Akaros's VMfailValid error 28 (Akaros's report): the SDM's
     VMfailValid needs a current VMCS, and the VMCLEAR just before the INVEPT
     in __vmx_clear_vmcs clears the lingering VMCS, which was the current one.
     Bochs's real VMX reports VMfailInvalid, as the model does (test_vmx.py:

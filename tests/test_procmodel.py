@@ -8,7 +8,7 @@ chain also on Bochs, whose CPU model is stricter):
     refcount ends at 0 and it is freed; nothing leaks at shutdown.
   - family: children that leave orphans behind; every process is freed.
   - refchain int: the parent P blocks in waitpid; V (spin) gets SIGINT, and
-    its own handler destroys it *on V's core*: REFERENCE-SCENARIO.md steps
+    its own handler destroys it *on V's core*: the abandon-core chain's steps
     2-10, in order, with the table's refcounts, and P's kthread restarts on
     that core.
   - refchain kill: SIGKILL; the destroy runs on the *sender's* core, and
@@ -150,7 +150,7 @@ def test_family_with_orphans_leaks_nothing(tmp_path, emu, cpus):
 
 
 def reference_chain(run, v, p, sig, exact=True, cpu=None):
-    """REFERENCE-SCENARIO.md steps 2-10 for V=v, P=p, with the table's
+    """the abandon-core chain's steps 2-10 for V=v, P=p, with the table's
     refcounts of V. Returns the events of the steps.
 
     exact=False (several CPUs): another core may hold a transient ref on V

@@ -300,7 +300,7 @@ def test_emulated_backend_on_a_cpu_with_vmx(tkern_boot):
 
 @pytest.mark.parametrize("emu", ["qemu", "bochs"])
 def test_abandon_core_bug_ends_in_invept_with_eptp_0(tkern_boot, emu, request):
-    """The one-core chain of REFERENCE-SCENARIO.md: the parent (vmmtest)
+    """The one-core chain of the abandon-core lab (INSTRUCTOR.md): the parent (vmmtest)
     blocks in waitpid, the VMM gets SIGINT at an external-interrupt exit
     with its VMCS lingering and destroys itself; the parent's kthread is
     restarted on this core, reaps the VMM, and with bugs=abandon_core the

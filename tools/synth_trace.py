@@ -11,7 +11,7 @@ plus one of every event of the table it lacks, a loss, a damaged tail is up
 to the caller), one scenario per tracecheck violation, and `big` (>= 1M
 events for `make bench`).
 
-The events follow ../shared/REFERENCE-SCENARIO.md step by step, with the
+The events follow the abandon-core chain (labs/abandon-core/INSTRUCTOR.md) step by step, with the
 refcounts of its table; each record goes through tools/rawtrace.py, i.e. the
 raw format of trace/format.h with the event table of trace/events.def.
 """
@@ -133,7 +133,7 @@ def guest_cycles(s, n, first=True):
 
 
 def reference(s, bug, stop_after_free=False, extra=None):
-    """REFERENCE-SCENARIO.md on two cores; bug=True crashes at step 11."""
+    """The abandon-core chain on two cores; bug=True crashes at step 11."""
     extra = extra or {}
     for st in ["trace", "console", "traps", "mm", "percpu", "lapic"]:
         s.ev(0, "boot_milestone", stage=s.enum("boot_stage", st))

@@ -1,6 +1,6 @@
 /*
  * refchain [int|kill|term] [DELAY] [VICTIM [ARG]]: the process-model half
- * of the reference scenario (REFERENCE-SCENARIO.md steps 2-10, without VMX
+ * of the abandon-core chain (steps 2-10 of labs/abandon-core/INSTRUCTOR.md, without VMX
  * when VICTIM is the default, spin).
  *
  * This process is P, the parent: it spawns V (`spin`, the VMM's stand-in)

@@ -10,7 +10,7 @@
  *   SIG ctrlc      makes the VMM the console's foreground and blocks in
  *                  waitpid at once: SIGINT comes from the console driver on
  *                  ctrl-c (typed, or `ctrlc=TICKS` on the kernel command
- *                  line), while the guest runs (REFERENCE-SCENARIO.md);
+ *                  line), while the guest runs (the abandon-core lab);
  *   SIG kill9      spawns `kill -9 VMM TICKS` and blocks in waitpid at
  *                  once: another process destroys the VMM from its core.
  *

@@ -15,7 +15,7 @@ import tk_kernel as K
 def core_roles(table):
     """{slot: ["cur@0", "own@1", ...]}: which cores point at each proc.
 
-    These are the counted CUR_PROC and OWNING refs of REFERENCE-SCENARIO.md,
+    These are the counted CUR_PROC and OWNING refs of the abandon-core chain,
     so a student can account for part of the refcount at a glance.
     """
     roles = {}

@@ -31,7 +31,7 @@ void __clear_owning_proc(uint32_t coreid)
 /* The 2017 ordering, put back by bugs=abandon_core: clear the VMCS when
  * leaving cur_proc's address space, trusting that cur_proc is the process
  * whose VMCS lingers and that its ref keeps the GPC alive. A kthread
- * restart breaks both (REFERENCE-SCENARIO.md step 8). */
+ * restart breaks both (step 8 of the abandon-core chain). */
 void __abandon_core_arch(void)
 {
 	if (bug_on(BUG_ABANDON_CORE) && vmx_ops && vmx_ops->vmx_clear_vmcs)

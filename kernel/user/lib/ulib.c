@@ -66,7 +66,7 @@ int signal(int sig, void (*handler)(int))
 }
 
 /* The default for SIGINT and SIGTERM: the process destroys itself, from
- * its own core (Akaros's ctrl-c path, REFERENCE-SCENARIO.md step 2). */
+ * its own core (Akaros's ctrl-c path: step 2 of the abandon-core chain). */
 static void default_handler(int sig)
 {
 	proc_destroy(getpid(), 128 + sig);
