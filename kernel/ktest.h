@@ -15,9 +15,9 @@
  *     KTEST PASS <name>
  *     KTEST FAIL <name>: <file>:<line>: <why>
  *     KTEST SKIP <name>: needs <condition>
- * then `KTEST DONE <n> passed, <m> failed` (a skipped test is neither), and exits the machine with
- * success only if none failed. tests/test_ktest.py turns each line into a
- * pytest case.
+ * then `KTEST DONE <n> passed, <m> failed` (a skipped test is neither),
+ * and exits the machine with success only if none failed.
+ * tests/test_ktest.py turns each line into a pytest case.
  *
  * A failed KT_ASSERT or KT_EQ returns from the test at once, so it may be
  * used only in the test's own body (or in a helper that takes `kt` and

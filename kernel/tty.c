@@ -24,10 +24,10 @@ static int fg_pid;                 /* who gets SIGINT on ctrl-c */
 /* A scripted ctrl-c for labs and tests: the same path as a typed one, after
  * N ticks of the foreground program's own running time (its user time:
  * sched.c), so that it lands where a person's would, on a program that has
- * got going. Ticks spent in the kernel (its system calls) do not count. Under TCG that changes
- * little; on a KVM that emulates ring 0 (README, "KVM") a VMM's setup
- * calls take a dozen ticks, and counting them sent SIGINT before its guest
- * had run. Ticks are counted on whichever core runs the program; the
+ * got going. Ticks spent in the kernel (its system calls) do not count.
+ * Under TCG that changes little; on a KVM that emulates ring 0 (README,
+ * "KVM") a VMM's setup calls take a dozen ticks, and counting them sent
+ * SIGINT before its guest had run. Ticks are counted on whichever core runs the program; the
  * signal goes out from the boot CPU's next poll, as a typed one would. */
 CMDLINE_OPTION("ctrlc", "act as if ctrl-c were typed once the foreground program has "
 	       "run N timer ticks in user space or in its guest (scripted labs; 0 = off)");

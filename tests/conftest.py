@@ -90,29 +90,16 @@ def read_bytes(path):
 
 
 def kvm_unusable():
-    """None where this host's KVM can start a VM, else why not (the skip
-    reason). Measured, not guessed: /dev/kvm must open, and QEMU must start
-    a paused VM on it with the CPU model run.py would use (the probe that
-    finds the MSRs a limited KVM refuses, tools/run.py kvm_cpu_model).
-    Whatever happens after that is tkern's, and fails a test."""
-    try:
-        fd = os.open("/dev/kvm", os.O_RDWR)
-    except OSError as e:
-        return f"no KVM here (/dev/kvm: {e.strerror})"
-    os.close(fd)
-    if shutil.which("qemu-system-x86_64") is None:
-        return "qemu-system-x86_64 not installed (tools/setup.sh installs it)"
-    import sys
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    """tools/run.py's probe (None, or why KVM cannot start a VM here), with
+    its one "refuses MSR" line kept for run.py's own runs to say. Whatever
+    happens after the probe passes is tkern's, and fails a test."""
     import io
+    import sys
     from contextlib import redirect_stderr
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
     import run as run_py
-    try:
-        with redirect_stderr(io.StringIO()):  # its "refuses MSR" line: run.py's to say
-            run_py.kvm_cpu_model()
-    except (run_py.RunError, subprocess.TimeoutExpired) as e:
-        return f"this KVM cannot start a VM: {e}"
-    return None
+    with redirect_stderr(io.StringIO()):
+        return run_py.kvm_unusable()
 
 
 KVM_UNUSABLE = kvm_unusable()
@@ -121,6 +108,14 @@ KVM_UNUSABLE = kvm_unusable()
 # A parameter set that runs on KVM where this machine has it. KVM runs are
 # not deterministic (no -icount): only outcomes and mechanisms are checked.
 needs_kvm = pytest.mark.skipif(KVM_UNUSABLE is not None, reason=str(KVM_UNUSABLE))
+
+
+def kvm_backend():
+    """The VMX backend tkern picks on KVM: the hardware one where the host
+    CPU shows VMX (/proc/cpuinfo), else the emulated one."""
+    with open("/proc/cpuinfo") as f:
+        vmx = any(line.startswith("flags") and " vmx" in line for line in f)
+    return "hardware" if vmx else "emulated"
 
 
 def on_kvm(*values, id=None):

@@ -21,7 +21,7 @@ from contextlib import redirect_stderr
 
 import pytest
 
-from conftest import needs_kvm, ROOT
+from conftest import kvm_backend, needs_kvm, ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import run as run_py  # noqa: E402  (tools/run.py: what `make run` runs)
@@ -31,15 +31,6 @@ KERNEL = os.environ.get("TKERN_KERNEL", os.path.join(ROOT, "build", "kernel.elf"
 LAB = os.path.join(ROOT, "tools", "lab", "lab.py")
 KTEST_DONE = re.compile(r"^KTEST DONE (\d+) passed, (\d+) failed$", re.M)
 KTEST_SKIP = re.compile(r"^KTEST SKIP (\w+): (.*)$", re.M)
-
-
-def host_has_vmx():
-    with open("/proc/cpuinfo") as f:
-        return any(line.startswith("flags") and " vmx" in line for line in f)
-
-
-def expected_backend():
-    return "hardware" if host_has_vmx() else "emulated"
 
 
 # ---- the -cpu model: checked everywhere, with a KVM that refuses MSRs ----
@@ -103,7 +94,7 @@ def test_kvm_boots_and_passes_every_ktest(tkern_boot, cpus):
     assert b.status == "success", repr(b)
     m = re.search(r"^CPUs online: (\d+)", b.console, re.M)
     assert m and int(m.group(1)) == cpus, repr(b)
-    assert re.search(rf"^vmx: {expected_backend()} backend", b.console, re.M), repr(b)
+    assert re.search(rf"^vmx: {kvm_backend()} backend", b.console, re.M), repr(b)
     done = KTEST_DONE.findall(b.console)
     assert done and int(done[-1][0]) > 0 and done[-1][1] == "0", repr(b)
     # Only the multi-core tests skip, and only on one core.
@@ -136,7 +127,7 @@ def test_abandon_core_lab_crashes_through_the_chain_on_kvm(tmp_path):
     out, p = lab(tmp_path, "abandon-core")
     run = LabRun(out, p)
     check_crash_chain(run)
-    assert f"[{expected_backend()} backend]" in run.console, run
+    assert f"[{kvm_backend()} backend]" in run.console, run
 
 
 @needs_kvm

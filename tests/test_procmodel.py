@@ -368,11 +368,12 @@ class Console:
         kernel32 = os.path.join(os.path.dirname(KERNEL), "kernel32.elf")
         accel = []
         if emu == "kvm":
-            # The CPU model run.py picks (it drops what this KVM refuses).
+            # As run.py starts KVM (with the CPU model this KVM accepts).
             import sys
+            import types
             sys.path.insert(0, os.path.join(ROOT, "tools"))
             import run as run_py
-            accel = ["-enable-kvm", "-cpu", run_py.kvm_cpu_model()]
+            accel = run_py.accel_args(types.SimpleNamespace(emu="kvm"))
         self.p = subprocess.Popen(
             ["qemu-system-x86_64", *accel, "-kernel", kernel32, "-append", cmdline,
              "-serial", "stdio", "-display", "none", "-no-reboot", "-m", "256",

@@ -23,7 +23,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, on_kvm
+from conftest import ROOT, kvm_backend, on_kvm
 
 TRACECAT = os.path.join(ROOT, "build", "bin", "tracecat")
 VMX_EVENTS = ("vmx_backend", "vmxon", "gpc_create", "gpc_free", "gpc_load", "vmptrld",
@@ -102,13 +102,6 @@ def skeleton(events):
 SCENARIO_RUNS = [("qemu", 1), ("qemu", 4), ("bochs", 1), ("bochs", 2), ("kvm", 1), ("kvm", 2)]
 
 
-def host_backend():
-    """The backend KVM picks: the host CPU's, as /proc/cpuinfo shows it."""
-    with open("/proc/cpuinfo") as f:
-        vmx = any(line.startswith("flags") and " vmx" in line for line in f)
-    return "hardware" if vmx else "emulated"
-
-
 def runs(*pairs):
     return [on_kvm(e, c, id=f"{e}-{c}cpu") if e == "kvm" else pytest.param(e, c, id=f"{e}-{c}cpu")
             for e, c in pairs]
@@ -124,7 +117,7 @@ def test_vmm_scenario_ends_cleanly(tkern_boot, emu, cpus, request):
     b = tkern_boot(emu, cpus, SCENARIO)
     assert b.status == "success", b.console[-3000:]
     c = b.console
-    backend = {"bochs": "hardware", "qemu": "emulated", "kvm": host_backend()}[emu]
+    backend = {"bochs": "hardware", "qemu": "emulated", "kvm": kvm_backend()}[emu]
     assert f"vmx: {backend} backend" in c
     assert "guest: spinning, counting" in c          # HC_PUTS through VMCALL
     assert "vmm: signal 2: destroying myself" in c   # SIGINT reached the VMM

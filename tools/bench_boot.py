@@ -16,29 +16,15 @@ import sys
 import tempfile
 import time
 
+import run as run_py  # tools/run.py, beside this script: its KVM probe
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CASES = [("qemu", 1), ("qemu", 4), ("bochs", 1), ("bochs", 2), ("kvm", 1), ("kvm", 4)]
 
 
-def kvm_unusable():
-    """None where KVM can start a VM here, else why not (the probe the
-    tests use: /dev/kvm opens, QEMU starts paused with run.py's model)."""
-    try:
-        os.close(os.open("/dev/kvm", os.O_RDWR))
-    except OSError as e:
-        return f"/dev/kvm: {e.strerror}"
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    import run as run_py
-    try:
-        run_py.kvm_cpu_model()
-    except (run_py.RunError, OSError, subprocess.TimeoutExpired) as e:
-        return str(e)
-    return None
-
-
 def main():
     bad = 0
-    no_kvm = kvm_unusable()
+    no_kvm = run_py.kvm_unusable()
     if no_kvm:
         print(f"boot.kvm: skipped ({no_kvm})")
     with tempfile.TemporaryDirectory(prefix="tkern-bench-") as tmp:

@@ -177,6 +177,24 @@ def kvm_cpu_model():
     return model
 
 
+def kvm_unusable():
+    """None where this host's KVM can start a VM, else why not. Measured,
+    not guessed: /dev/kvm must open, and QEMU must start a paused VM on it
+    with the CPU model kvm_cpu_model picks (the tests skip their KVM cases,
+    and `make bench` its KVM figures, with this reason)."""
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+    except OSError as e:
+        return f"no KVM here (/dev/kvm: {e.strerror})"
+    if shutil.which(QEMU) is None:
+        return f"{QEMU} not installed (tools/setup.sh installs it)"
+    try:
+        kvm_cpu_model()
+    except (RunError, OSError, subprocess.TimeoutExpired) as e:
+        return f"this KVM cannot start a VM: {e}"
+    return None
+
+
 def accel_args(a):
     """TCG with instruction counting (deterministic), or KVM with the host
     CPU (the hardware VMX backend where the host nests VMX; fast, but not

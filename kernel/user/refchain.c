@@ -1,7 +1,7 @@
 /*
  * refchain [int|kill|term] [DELAY] [VICTIM [ARG]]: the process-model half
- * of the abandon-core chain (steps 2-10 of labs/abandon-core/INSTRUCTOR.md, without VMX
- * when VICTIM is the default, spin).
+ * of the abandon-core chain (steps 2-10 of labs/abandon-core/INSTRUCTOR.md,
+ * without VMX when VICTIM is the default, spin).
  *
  * This process is P, the parent: it spawns V (`spin`, the VMM's stand-in)
  * and a killer, then blocks in waitpid(V), so that its kthread holds a ref

@@ -4,7 +4,8 @@
  * built by the kernel through sys_vmm_map), creates one guest pcore, and
  * runs it (sys_vmm_run) until a signal: SIGINT or SIGTERM make it destroy
  * itself from its handler, as Akaros's VMM did on ctrl-c (sys_proc_destroy
- * on itself: step 2 of the abandon-core chain, labs/abandon-core/INSTRUCTOR.md).
+ * on itself: step 2 of the abandon-core chain, in
+ * labs/abandon-core/INSTRUCTOR.md).
  *
  * The guests are 32-bit code, flat, without paging (vmx/vmcs_setup.c):
  *   spin  counts forever; every 2^22 iterations it reports the count

@@ -17,8 +17,9 @@
  * "While the guest runs": the wait starts once the VMM has settled, that
  * is, has run a tick outside the kernel (its user time, ps's TICKS: its
  * setup calls do not give it one) or has blocked in a system call (a
- * halting guest's VMM sleeps). A VMM whose kernel work is slow (a KVM that emulates ring 0)
- * would otherwise be signalled before its guest ever ran.
+ * halting guest's VMM sleeps). A VMM whose kernel work is slow (a KVM
+ * that emulates ring 0) would otherwise be signalled before its guest
+ * ever ran.
  *
  * In every case it reports the VMM's status.
  *

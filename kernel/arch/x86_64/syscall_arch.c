@@ -7,6 +7,7 @@
 #include "kernel/arch/x86_64/syscall_arch.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/gdt.h"
+#include "kernel/arch/x86_64/paging.h"
 #include "kernel/arch/x86_64/vectors.h"
 #include "kernel/arch/x86_64/user_context.h"
 #include "kernel/percpu.h"
@@ -21,8 +22,6 @@
  * single step in the kernel), DF (the C ABI), AC (SMAP-style checks off),
  * NT (iretq would task-switch). */
 #define SFMASK_BITS ((1u << 9) | (1u << 8) | (1u << 10) | (1u << 18) | (1u << 14))
-
-#define USER_ADDR_END 0x0000800000000000ull
 
 _Static_assert(offsetof(struct per_cpu_info, syscall_kstack) == 8,
 	       "syscall_entry.S reads per_cpu_info.syscall_kstack at %gs:8");
@@ -59,8 +58,8 @@ bool syscall_frame_can_sysret(const struct trapframe *tf)
  * CR2 are syscall_entry. Everything a system call needs is in that frame,
  * so it becomes the frame the real entry builds: return address from RCX,
  * flags from R11. A process that jumps to syscall_entry itself gets the
- * same treatment; RCX and R11 are then its own, so both are checked as a
- * sigreturn frame is (user_ctx_sanitize), and a bad one stays a #PF.
+ * same treatment; RCX and R11 are then its own, so the flags are made safe
+ * as a sigreturn frame's are, and a kernel return address stays a #PF.
  * SYSRET works on that host, so the way out is the usual one.
  */
 bool syscall_arch_finish_unprivileged_entry(struct trapframe *tf)
@@ -74,7 +73,7 @@ bool syscall_arch_finish_unprivileged_entry(struct trapframe *tf)
 	if (tf->rcx >= USER_ADDR_END)
 		return false;
 	tf->rip = tf->rcx;
-	tf->r11 = tf->rflags = (tf->r11 & RFLAGS_USER_MASK) | RFLAGS_IF | 0x2;
+	tf->r11 = tf->rflags = user_rflags_sanitize(tf->r11);
 	tf->vector = SYSCALL_VECTOR;
 	tf->error = 0;
 	if (!said_once) {

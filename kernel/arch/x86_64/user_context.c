@@ -4,11 +4,9 @@
 #include "kernel/arch/x86_64/user_context.h"
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/arch.h"
+#include "kernel/arch/x86_64/paging.h"
 #include "kernel/arch/x86_64/syscall_arch.h"
 #include "kernel/string.h"
-
-/* Lowest non-user address: the lower canonical half ends here. */
-#define USER_ADDR_END 0x0000800000000000ull
 
 void user_ctx_from_trapframe(struct user_context *ctx, const struct trapframe *tf)
 {
@@ -34,7 +32,7 @@ bool user_ctx_sanitize(struct user_context *ctx)
 
 	tf->cs = GDT_UCODE;
 	tf->ss = GDT_UDATA;
-	tf->rflags = (tf->rflags & RFLAGS_USER_MASK) | RFLAGS_IF | 0x2;
+	tf->rflags = user_rflags_sanitize(tf->rflags);
 	/* iretq to a non-canonical RIP faults in ring 0: refuse it here. */
 	return tf->rip < USER_ADDR_END && tf->rsp <= USER_ADDR_END;
 }

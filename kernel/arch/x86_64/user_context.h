@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "kernel/trap.h"
+#include "kernel/arch/x86_64/arch.h"
 
 /*
  * The kind of context a process resumes into. A VM context (a guest pcore
@@ -32,6 +33,13 @@ enum user_ctx_type {
 /* RFLAGS bits user code may keep: the arithmetic flags, TF, DF, AC, ID.
  * IOPL, NT, VM, VIF/VIP and RF are the kernel's; IF is always on. */
 #define RFLAGS_USER_MASK 0x00254dd5ull
+
+/* RFLAGS that user code handed the kernel (a sigreturn frame, or R11 at a
+ * SYSCALL), made safe to return with. */
+static inline uint64_t user_rflags_sanitize(uint64_t rflags)
+{
+	return (rflags & RFLAGS_USER_MASK) | RFLAGS_IF | 0x2; /* bit 1 is always set */
+}
 
 struct user_context {
 	uint32_t type;      /* enum user_ctx_type */
